@@ -1,0 +1,388 @@
+// A small JSON parser, compact serializer and the metrics merge.
+//
+// Strings and object keys keep their quoted source text (escapes untouched)
+// and numbers their source digits. Keys and step names therefore compare by
+// source text; that is exact for text produced by Postgres's jsonb output,
+// which writes every string in one canonical form.
+#include "core/json.hpp"
+
+#include <unordered_map>
+
+namespace project_runs::json {
+
+namespace {
+
+// Recursive-descent parser over one document.
+class Parser {
+public:
+    // Prepares to parse text, allowing at most max_depth nested containers.
+    Parser(std::string_view text, int max_depth) : text_(text), max_depth_(max_depth) {}
+
+    // Parses the whole text as exactly one value surrounded by whitespace.
+    Value parse_document() {
+        skip_whitespace();
+        Value value = parse_value(0);
+        skip_whitespace();
+        if (position_ != text_.size()) fail("unexpected text after the value");
+        return value;
+    }
+
+private:
+    // Throws a ParseError that names the current byte offset.
+    [[noreturn]] void fail(const std::string& what) const {
+        throw ParseError("invalid JSON at offset " + std::to_string(position_) + ": " + what);
+    }
+
+    // True when the whole input has been consumed.
+    bool at_end() const { return position_ >= text_.size(); }
+
+    // The current character; only valid when not at_end().
+    char peek() const { return text_[position_]; }
+
+    // Skips the four JSON whitespace characters.
+    void skip_whitespace() {
+        while (!at_end()) {
+            const char character = peek();
+            if (character != ' ' && character != '\t' && character != '\n' && character != '\r') {
+                return;
+            }
+            ++position_;
+        }
+    }
+
+    // Consumes the expected character or fails.
+    void expect(char expected) {
+        if (at_end() || peek() != expected) fail(std::string("expected '") + expected + "'");
+        ++position_;
+    }
+
+    // Parses any value starting at the current (non-whitespace) position.
+    Value parse_value(int depth) {
+        if (at_end()) fail("unexpected end of input");
+        switch (peek()) {
+            case '{':
+                return parse_object(depth + 1);
+            case '[':
+                return parse_array(depth + 1);
+            case '"': {
+                Value value;
+                value.kind = Kind::string;
+                value.text = parse_string();
+                return value;
+            }
+            case 't':
+                return parse_literal("true", Kind::boolean, true);
+            case 'f':
+                return parse_literal("false", Kind::boolean, false);
+            case 'n':
+                return parse_literal("null", Kind::null, false);
+            default:
+                if (peek() == '-' || is_digit(peek())) return parse_number();
+                fail("unexpected character");
+        }
+    }
+
+    // Fails when a container at this depth is nested too deeply.
+    void check_depth(int depth) const {
+        if (depth > max_depth_) fail("nesting deeper than " + std::to_string(max_depth_));
+    }
+
+    // Parses an object; a repeated key keeps its first position and last value.
+    Value parse_object(int depth) {
+        check_depth(depth);
+        expect('{');
+        Value object;
+        object.kind = Kind::object;
+        skip_whitespace();
+        if (!at_end() && peek() == '}') {
+            ++position_;
+            return object;
+        }
+        std::unordered_map<std::string, std::size_t> index_by_key;
+        while (true) {
+            skip_whitespace();
+            if (at_end() || peek() != '"') fail("expected an object key");
+            std::string key = parse_string();
+            skip_whitespace();
+            expect(':');
+            skip_whitespace();
+            Value member_value = parse_value(depth);
+            const auto [found, inserted] = index_by_key.emplace(key, object.members.size());
+            if (inserted) {
+                object.members.emplace_back(std::move(key), std::move(member_value));
+            } else {
+                object.members[found->second].second = std::move(member_value);
+            }
+            skip_whitespace();
+            if (at_end()) fail("unterminated object");
+            if (peek() == '}') {
+                ++position_;
+                return object;
+            }
+            expect(',');
+        }
+    }
+
+    // Parses an array.
+    Value parse_array(int depth) {
+        check_depth(depth);
+        expect('[');
+        Value array;
+        array.kind = Kind::array;
+        skip_whitespace();
+        if (!at_end() && peek() == ']') {
+            ++position_;
+            return array;
+        }
+        while (true) {
+            skip_whitespace();
+            array.items.push_back(parse_value(depth));
+            skip_whitespace();
+            if (at_end()) fail("unterminated array");
+            if (peek() == ']') {
+                ++position_;
+                return array;
+            }
+            expect(',');
+        }
+    }
+
+    // Validates a string and returns its source text, quotes included.
+    std::string parse_string() {
+        const std::size_t start = position_;
+        expect('"');
+        while (true) {
+            if (at_end()) fail("unterminated string");
+            const auto character = static_cast<unsigned char>(peek());
+            if (character == '"') {
+                ++position_;
+                return std::string(text_.substr(start, position_ - start));
+            }
+            if (character < 0x20) fail("control character in string");
+            ++position_;
+            if (character == '\\') parse_escape();
+        }
+    }
+
+    // Validates the escape after a backslash: one of "\/bfnrt or uXXXX.
+    void parse_escape() {
+        if (at_end()) fail("unterminated string");
+        const char escaped = peek();
+        ++position_;
+        switch (escaped) {
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't':
+                return;
+            case 'u':
+                for (int digit = 0; digit < 4; ++digit) {
+                    if (at_end() || !is_hex_digit(peek())) fail("invalid \\u escape");
+                    ++position_;
+                }
+                return;
+            default:
+                --position_;
+                fail("invalid escape");
+        }
+    }
+
+    // Validates -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? and returns its text.
+    Value parse_number() {
+        const std::size_t start = position_;
+        if (peek() == '-') ++position_;
+        if (at_end() || !is_digit(peek())) fail("expected a digit");
+        if (peek() == '0') {
+            ++position_;
+        } else {
+            skip_digits();
+        }
+        if (!at_end() && peek() == '.') {
+            ++position_;
+            if (at_end() || !is_digit(peek())) fail("expected a digit after '.'");
+            skip_digits();
+        }
+        if (!at_end() && (peek() == 'e' || peek() == 'E')) {
+            ++position_;
+            if (!at_end() && (peek() == '+' || peek() == '-')) ++position_;
+            if (at_end() || !is_digit(peek())) fail("expected a digit in the exponent");
+            skip_digits();
+        }
+        Value number;
+        number.kind = Kind::number;
+        number.text = std::string(text_.substr(start, position_ - start));
+        return number;
+    }
+
+    // Consumes a run of decimal digits.
+    void skip_digits() {
+        while (!at_end() && is_digit(peek())) ++position_;
+    }
+
+    // Parses the literal word true, false or null.
+    Value parse_literal(std::string_view word, Kind kind, bool boolean) {
+        if (text_.substr(position_, word.size()) != word) fail("invalid literal");
+        position_ += word.size();
+        Value value;
+        value.kind = kind;
+        value.boolean = boolean;
+        return value;
+    }
+
+    // True for '0' to '9'.
+    static bool is_digit(char character) { return character >= '0' && character <= '9'; }
+
+    // True for hex digits of either case.
+    static bool is_hex_digit(char character) {
+        return is_digit(character) || (character >= 'a' && character <= 'f') ||
+               (character >= 'A' && character <= 'F');
+    }
+
+    std::string_view text_;
+    int max_depth_;
+    std::size_t position_ = 0;
+};
+
+// Appends the compact text of a value to out.
+void serialize_into(const Value& value, std::string& out) {
+    switch (value.kind) {
+        case Kind::null:
+            out += "null";
+            return;
+        case Kind::boolean:
+            out += value.boolean ? "true" : "false";
+            return;
+        case Kind::number:
+        case Kind::string:
+            out += value.text;
+            return;
+        case Kind::array:
+            out.push_back('[');
+            for (std::size_t index = 0; index < value.items.size(); ++index) {
+                if (index > 0) out.push_back(',');
+                serialize_into(value.items[index], out);
+            }
+            out.push_back(']');
+            return;
+        case Kind::object:
+            out.push_back('{');
+            for (std::size_t index = 0; index < value.members.size(); ++index) {
+                if (index > 0) out.push_back(',');
+                out += value.members[index].first;
+                out.push_back(':');
+                serialize_into(value.members[index].second, out);
+            }
+            out.push_back('}');
+            return;
+    }
+}
+
+// The quoted source text of an element's string "name", or nullptr if it has none.
+const std::string* element_name(const Value& element) {
+    if (element.kind != Kind::object) return nullptr;
+    const Value* name = element.find("\"name\"");
+    if (name == nullptr || name->kind != Kind::string) return nullptr;
+    return &name->text;
+}
+
+// True when every element is an object with a string "name" (vacuously true
+// for an empty array, so [] merges by name: [] with a named patch gives the
+// patch, and a named base with a [] patch stays unchanged).
+bool all_elements_named(const Value& array) {
+    for (const Value& element : array.items) {
+        if (element_name(element) == nullptr) return false;
+    }
+    return true;
+}
+
+// Merges two objects key by key: base order kept, new patch keys appended.
+Value merge_objects(const Value& base, const Value& patch) {
+    Value merged = base;
+    std::unordered_map<std::string, std::size_t> index_by_key;
+    for (std::size_t index = 0; index < merged.members.size(); ++index) {
+        index_by_key[merged.members[index].first] = index;  // the last duplicate wins, like find
+    }
+    for (const auto& [key, patch_value] : patch.members) {
+        const auto found = index_by_key.find(key);
+        if (found != index_by_key.end()) {
+            Value& base_value = merged.members[found->second].second;
+            base_value = merge_metrics(base_value, patch_value);
+        } else {
+            index_by_key.emplace(key, merged.members.size());
+            merged.members.emplace_back(key, patch_value);
+        }
+    }
+    return merged;
+}
+
+// Merges two arrays of named objects by name: base order kept, a patch
+// element merges into the first base element of its name, new names are
+// appended in patch order (a repeated patch name merges onto the earlier one).
+Value merge_named_arrays(const Value& base, const Value& patch) {
+    Value merged = base;
+    std::unordered_map<std::string, std::size_t> index_by_name;
+    for (std::size_t index = 0; index < merged.items.size(); ++index) {
+        index_by_name.emplace(*element_name(merged.items[index]), index);
+    }
+    for (const Value& patch_element : patch.items) {
+        const std::string& name = *element_name(patch_element);
+        const auto found = index_by_name.find(name);
+        if (found != index_by_name.end()) {
+            Value& base_element = merged.items[found->second];
+            base_element = merge_metrics(base_element, patch_element);
+        } else {
+            index_by_name.emplace(name, merged.items.size());
+            merged.items.push_back(patch_element);
+        }
+    }
+    return merged;
+}
+
+// Finds the last member with this key (the one that wins), or nullptr.
+template <typename ObjectValue>
+auto* find_member(ObjectValue& object, std::string_view quoted_key) {
+    decltype(&object.members.front().second) result = nullptr;
+    if (object.kind != Kind::object) return result;
+    for (auto& member : object.members) {
+        if (member.first == quoted_key) result = &member.second;
+    }
+    return result;
+}
+
+}  // namespace
+
+// Looks up an object member by its quoted key text; nullptr if absent or not an object.
+const Value* Value::find(std::string_view quoted_key) const {
+    return find_member(*this, quoted_key);
+}
+
+// Looks up an object member by its quoted key text; nullptr if absent or not an object.
+Value* Value::find(std::string_view quoted_key) { return find_member(*this, quoted_key); }
+
+// Parses one JSON document.
+Value parse(std::string_view text, int max_depth) {
+    return Parser(text, max_depth).parse_document();
+}
+
+// Serializes without any whitespace.
+std::string serialize(const Value& value) {
+    std::string out;
+    serialize_into(value, out);
+    return out;
+}
+
+// Merges objects by key, named-object arrays by name, and otherwise takes the patch.
+Value merge_metrics(const Value& base, const Value& patch) {
+    if (base.kind == Kind::object && patch.kind == Kind::object) return merge_objects(base, patch);
+    if (base.kind == Kind::array && patch.kind == Kind::array && all_elements_named(base) &&
+        all_elements_named(patch)) {
+        return merge_named_arrays(base, patch);
+    }
+    return patch;
+}
+
+}  // namespace project_runs::json

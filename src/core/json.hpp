@@ -1,0 +1,46 @@
+// A small JSON document model for the metrics merge. Pure C++: no Postgres
+// header. Strings and numbers keep their source text, so nothing is lost in
+// a round trip through Postgres's jsonb output.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace project_runs::json {
+
+enum class Kind { null, boolean, number, string, array, object };
+
+struct Value {
+    Kind kind = Kind::null;
+    bool boolean = false;
+    std::string text;  // number: its digits; string: the quoted, escaped source
+    std::vector<Value> items;                          // array
+    std::vector<std::pair<std::string, Value>> members;  // object (key: quoted source)
+
+    const Value* find(std::string_view quoted_key) const;
+    Value* find(std::string_view quoted_key);
+};
+
+class ParseError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Parses one JSON document; throws ParseError on malformed input or
+// nesting deeper than max_depth.
+Value parse(std::string_view text, int max_depth = 200);
+
+// Compact JSON text of a value.
+std::string serialize(const Value& value);
+
+// The metrics merge of the contract: objects merge key by key, recursively;
+// two arrays whose elements are all objects with a string "name" merge
+// element by element by name (first-appearance order kept, new names
+// appended); anything else: the patch replaces the base.
+Value merge_metrics(const Value& base, const Value& patch);
+
+}  // namespace project_runs::json

@@ -1,0 +1,395 @@
+// What the extension knows about its own objects at run time.
+#include "pg/config.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "core/uuid7.hpp"
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/pg_enum.h"
+#include "datatype/timestamp.h"
+#include "utils/acl.h"
+#include "utils/inval.h"
+#include "utils/regproc.h"
+#include "utils/rls.h"
+#include "utils/syscache.h"
+#include "utils/varlena.h"
+}
+
+namespace project_runs::pg {
+
+namespace {
+
+Catalog g_catalog;
+bool g_catalog_valid = false;
+unsigned g_generation = 0;
+SessionFlags g_flags;
+
+// The raw values read while loading, kept in palloc'd memory until they
+// are copied into the Catalog outside the guarded call.
+struct RawCatalog {
+    Oid schema_oid, runs, events, settings, steps, status_type;
+    Oid labels[4];
+    const char* schema_quoted;
+    const char* schema_name;
+    AttrNumber run_attnums[15];
+    AttrNumber event_attnums[5];
+    const char* setting_names[8];
+    const char* setting_values[8];
+    int setting_count;
+};
+
+const char* const run_column_names[15] = {
+    "id", "project_id", "input_version", "pipeline_version", "status",
+    "created_at", "started_at", "finished_at", "error_code", "error_message",
+    "error_detail", "output", "metrics", "idempotency_key", "attempt"};
+const char* const event_column_names[5] = {"run_id", "project_id", "from_status", "to_status",
+                                           "at"};
+const char* const status_labels[4] = {"queued", "running", "succeeded", "failed"};
+
+// Reads the catalog entries of the extension's objects (SPI connected).
+void read_raw_catalog(RawCatalog* raw) {
+    // get_extension_schema() is not exported before PostgreSQL 16.
+    if (SPI_execute("SELECT e.extnamespace FROM pg_catalog.pg_extension e "
+                    "WHERE e.extname OPERATOR(pg_catalog.=) 'project_runs'",
+                    true, 1) != SPI_OK_SELECT ||
+        SPI_processed != 1)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                        errmsg("extension project_runs is not installed in this database")));
+    bool is_null;
+    raw->schema_oid = DatumGetObjectId(
+        SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null));
+    raw->schema_name = get_namespace_name(raw->schema_oid);
+    raw->schema_quoted = quote_identifier(raw->schema_name);
+    raw->runs = get_relname_relid("project_runs", raw->schema_oid);
+    raw->events = get_relname_relid("project_run_events", raw->schema_oid);
+    raw->settings = get_relname_relid("project_runs_settings", raw->schema_oid);
+    raw->steps = get_relname_relid("project_runs_pipeline_steps", raw->schema_oid);
+    if (!OidIsValid(raw->runs) || !OidIsValid(raw->events) || !OidIsValid(raw->settings))
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                        errmsg("project_runs tables are missing from schema %s",
+                               raw->schema_name)));
+    raw->status_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+                                       CStringGetDatum("project_run_status"),
+                                       ObjectIdGetDatum(raw->schema_oid));
+    for (int i = 0; i < 4; i++)
+        raw->labels[i] = DatumGetObjectId(DirectFunctionCall2(
+            enum_in, CStringGetDatum(status_labels[i]), ObjectIdGetDatum(raw->status_type)));
+    for (int i = 0; i < 15; i++) {
+        raw->run_attnums[i] = get_attnum(raw->runs, run_column_names[i]);
+        if (raw->run_attnums[i] == InvalidAttrNumber)
+            elog(ERROR, "project_runs has no column %s", run_column_names[i]);
+    }
+    for (int i = 0; i < 5; i++) {
+        raw->event_attnums[i] = get_attnum(raw->events, event_column_names[i]);
+        if (raw->event_attnums[i] == InvalidAttrNumber)
+            elog(ERROR, "project_run_events has no column %s", event_column_names[i]);
+    }
+    const char* query = psprintf("SELECT name, value FROM %s.project_runs_settings",
+                                 raw->schema_quoted);
+    if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
+        elog(ERROR, "could not read project_runs_settings");
+    raw->setting_count = 0;
+    for (uint64 i = 0; i < SPI_processed && i < 8; i++) {
+        raw->setting_names[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+        raw->setting_values[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+        raw->setting_count++;
+    }
+}
+
+// Splits "schema.table" (either part may be quoted) into its two names.
+void split_qualified_name(const char* value, const char** schema, const char** table) {
+    List* names = stringToQualifiedNameList(value);
+    if (list_length(names) != 2)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("\"%s\" is not a schema-qualified table name", value),
+                        errhint("Write it as schema.table, for example public.projects.")));
+    *schema = strVal(linitial(names));
+    *table = strVal(lsecond(names));
+}
+
+// The quoted "schema"."table" form of a table name.
+std::string qualified_sql(const std::string& schema, const std::string& table) {
+    return guard([&] {
+        return std::string(
+            quote_qualified_identifier(schema.c_str(), table.c_str()));
+    });
+}
+
+// Fills the catalog from the system catalogs and the settings table.
+void load_catalog() {
+    RawCatalog raw{};
+    guard([&] { read_raw_catalog(&raw); });
+    Catalog c;
+    c.schema_oid = raw.schema_oid;
+    c.schema = raw.schema_quoted;
+    c.runs_relid = raw.runs;
+    c.events_relid = raw.events;
+    c.settings_relid = raw.settings;
+    c.steps_relid = raw.steps;
+    c.status_type = raw.status_type;
+    for (int i = 0; i < 4; i++) c.status_label_oids[i] = raw.labels[i];
+    AttrNumber* run = &c.runs.id;
+    for (int i = 0; i < 15; i++) run[i] = raw.run_attnums[i];
+    AttrNumber* event = &c.events.run_id;
+    for (int i = 0; i < 5; i++) event[i] = raw.event_attnums[i];
+    c.projects_schema = c.inputs_schema = raw.schema_name;
+    c.projects_name = "projects";
+    c.inputs_name = "project_inputs";
+    for (int i = 0; i < raw.setting_count; i++) {
+        const char* schema = nullptr;
+        const char* table = nullptr;
+        const char* value = raw.setting_values[i];
+        guard([&] { split_qualified_name(value, &schema, &table); });
+        if (strcmp(raw.setting_names[i], "projects_table") == 0) {
+            c.projects_schema = schema;
+            c.projects_name = table;
+        } else if (strcmp(raw.setting_names[i], "project_inputs_table") == 0) {
+            c.inputs_schema = schema;
+            c.inputs_name = table;
+        }
+    }
+    c.projects_sql = qualified_sql(c.projects_schema, c.projects_name);
+    c.inputs_sql = qualified_sql(c.inputs_schema, c.inputs_name);
+    c.generation = ++g_generation;
+    g_catalog = std::move(c);
+    g_catalog_valid = true;
+}
+
+// Forgets the catalog when one of the extension's tables changes.
+void on_relcache_change(Datum, Oid relid) {
+    if (!g_catalog_valid) return;
+    if (relid == InvalidOid || relid == g_catalog.runs_relid || relid == g_catalog.events_relid ||
+        relid == g_catalog.settings_relid || relid == g_catalog.steps_relid)
+        g_catalog_valid = false;
+}
+
+// Clears the session flags when a transaction aborts (they are scoped, so
+// this only guards against a path that missed its scope).
+void reset_flags() {
+    g_flags.writing_event = false;
+    g_flags.purging = false;
+    g_flags.trusted_insert = false;
+}
+
+void on_xact_event(XactEvent event, void*) {
+    if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) reset_flags();
+}
+
+// The OID of schema.table, or InvalidOid.
+Oid lookup_table(const std::string& schema, const std::string& table) {
+    return guard([&] {
+        Oid namespace_oid = get_namespace_oid(schema.c_str(), true);
+        return OidIsValid(namespace_oid) ? get_relname_relid(table.c_str(), namespace_oid)
+                                         : InvalidOid;
+    });
+}
+
+struct StatementText {
+    const char* sql;
+    const char* types;  // u uuid, i int4, t text, j jsonb, T timestamptz, S status
+};
+
+// The SQL of every statement; index = Statement.
+const StatementText statement_texts[] = {
+    // project_exists
+    {"SELECT 1 FROM {projects} p WHERE p.id OPERATOR(pg_catalog.=) $1", "u"},
+    // max_attempt_for_key: the newest attempt holding a key
+    {"SELECT r.status, r.attempt, r.project_id, r.input_version, r.pipeline_version, "
+     "pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
+     "WHERE r.idempotency_key OPERATOR(pg_catalog.=) $1 "
+     "ORDER BY r.attempt DESC LIMIT 1",
+     "t"},
+    // insert_event
+    {"INSERT INTO {s}.project_run_events (run_id, project_id, from_status, to_status, at) "
+     "VALUES ($1, $2, $3, $4, $5)",
+     "uuSST"},
+    // create_lookup: same as max_attempt_for_key, kept apart for clarity of use
+    {"SELECT r.status, r.attempt, r.project_id, r.input_version, r.pipeline_version, "
+     "pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
+     "WHERE r.idempotency_key OPERATOR(pg_catalog.=) $1 "
+     "ORDER BY r.attempt DESC LIMIT 1",
+     "t"},
+    // create_insert
+    {"INSERT INTO {s}.project_runs AS r "
+     "(project_id, input_version, pipeline_version, idempotency_key, attempt) "
+     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING pg_catalog.to_jsonb(r)",
+     "uitti"},
+    // get_by_key
+    {"SELECT pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
+     "WHERE r.idempotency_key OPERATOR(pg_catalog.=) $1 ORDER BY r.attempt DESC LIMIT 1",
+     "t"},
+    // set_running
+    {"UPDATE {s}.project_runs AS r SET status = 'running' "
+     "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'queued' "
+     "RETURNING pg_catalog.to_jsonb(r)",
+     "u"},
+    // set_succeeded
+    {"UPDATE {s}.project_runs AS r SET status = 'succeeded', output = $2, "
+     "metrics = {s}.project_runs_merge_metrics(r.metrics, $3) "
+     "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'running' "
+     "RETURNING pg_catalog.to_jsonb(r)",
+     "ujj"},
+    // set_failed
+    {"UPDATE {s}.project_runs AS r SET status = 'failed', error_code = $2, "
+     "error_message = $3, error_detail = $4, "
+     "metrics = {s}.project_runs_merge_metrics(r.metrics, $5) "
+     "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.<) 'succeeded' "
+     "RETURNING pg_catalog.to_jsonb(r)",
+     "uttjj"},
+    // update_metrics
+    {"UPDATE {s}.project_runs AS r SET metrics = {s}.project_runs_merge_metrics(r.metrics, $2) "
+     "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.<) 'succeeded' "
+     "RETURNING pg_catalog.to_jsonb(r)",
+     "uj"},
+    // run_status
+    {"SELECT r.status, pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
+     "WHERE r.id OPERATOR(pg_catalog.=) $1",
+     "u"},
+    // latest
+    {"SELECT pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
+     "WHERE r.project_id OPERATOR(pg_catalog.=) $1 "
+     "ORDER BY r.created_at DESC, r.id DESC LIMIT 1",
+     "u"},
+    // list
+    {"SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) "
+     "ORDER BY r.created_at DESC, r.id DESC), '[]'::pg_catalog.jsonb) FROM ("
+     "SELECT x.* FROM {s}.project_runs x WHERE x.project_id OPERATOR(pg_catalog.=) $1 "
+     "AND ($3 IS NULL OR x.created_at OPERATOR(pg_catalog.<) $3) "
+     "ORDER BY x.created_at DESC, x.id DESC LIMIT $2) r",
+     "uiT"},
+    // purge_events
+    {"DELETE FROM {s}.project_run_events e WHERE e.project_id OPERATOR(pg_catalog.=) $1", "u"},
+    // purge_runs
+    {"DELETE FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) $1", "u"},
+};
+static_assert(sizeof statement_texts / sizeof statement_texts[0] ==
+                  static_cast<size_t>(Statement::count),
+              "every statement needs its SQL");
+
+struct PlanSlot {
+    SPIPlanPtr plan = nullptr;
+    unsigned generation = 0;
+};
+PlanSlot g_plans[static_cast<int>(Statement::count)];
+
+// Replaces {s}, {projects} and {inputs} in a statement's text.
+std::string expand(const char* text, const Catalog& c) {
+    std::string out;
+    for (const char* p = text; *p != '\0';) {
+        if (strncmp(p, "{s}", 3) == 0) {
+            out += c.schema;
+            p += 3;
+        } else if (strncmp(p, "{projects}", 10) == 0) {
+            out += c.projects_sql;
+            p += 10;
+        } else if (strncmp(p, "{inputs}", 8) == 0) {
+            out += c.inputs_sql;
+            p += 8;
+        } else {
+            out += *p++;
+        }
+    }
+    return out;
+}
+
+// The type OID of a statement parameter code.
+Oid parameter_type(char code, const Catalog& c) {
+    switch (code) {
+        case 'u': return UUIDOID;
+        case 'i': return INT4OID;
+        case 't': return TEXTOID;
+        case 'j': return JSONBOID;
+        case 'T': return TIMESTAMPTZOID;
+        case 'S': return c.status_type;
+    }
+    throw std::logic_error("unknown statement parameter type");
+}
+
+}  // namespace
+
+const Catalog& catalog() {
+    if (!g_catalog_valid) load_catalog();
+    return g_catalog;
+}
+
+Oid projects_relid() {
+    const Catalog& c = catalog();
+    return lookup_table(c.projects_schema, c.projects_name);
+}
+
+Oid inputs_relid() {
+    const Catalog& c = catalog();
+    return lookup_table(c.inputs_schema, c.inputs_name);
+}
+
+RunStatus status_from_oid(Oid label) {
+    for (int i = 0; i < 4; i++)
+        if (g_catalog.status_label_oids[i] == label) return static_cast<RunStatus>(i);
+    throw std::runtime_error("unknown project_run_status label");
+}
+
+Oid status_to_oid(RunStatus status) {
+    return g_catalog.status_label_oids[static_cast<int>(status)];
+}
+
+SPIPlanPtr plan(Statement statement) {
+    const Catalog& c = catalog();
+    PlanSlot& slot = g_plans[static_cast<int>(statement)];
+    if (slot.plan != nullptr && slot.generation == c.generation) return slot.plan;
+    const StatementText& text = statement_texts[static_cast<int>(statement)];
+    std::string sql = expand(text.sql, c);
+    Oid types[8];
+    int nargs = 0;
+    for (const char* t = text.types; *t != '\0'; t++) types[nargs++] = parameter_type(*t, c);
+    SPIPlanPtr old = slot.plan;
+    slot.plan = nullptr;
+    SPIPlanPtr prepared = guard([&] {
+        if (old != nullptr) SPI_freeplan(old);
+        SPIPlanPtr p = SPI_prepare(sql.c_str(), nargs, types);
+        if (p == nullptr)
+            elog(ERROR, "could not prepare \"%s\": %s", sql.c_str(),
+                 SPI_result_code_string(SPI_result));
+        SPI_keepplan(p);
+        return p;
+    });
+    slot.plan = prepared;
+    slot.generation = c.generation;
+    return prepared;
+}
+
+pg_uuid_t new_run_uuid() {
+    static Uuid7Generator generator;
+    UuidBytes random{};
+    if (!pg_strong_random(random.data(), random.size()))
+        throw std::runtime_error("could not generate random bytes for a run id");
+    TimestampTz now = GetCurrentTimestamp();
+    const int64 unix_epoch_offset_ms =
+        static_cast<int64>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000;
+    std::uint64_t unix_ms = static_cast<std::uint64_t>(now / 1000 + unix_epoch_offset_ms);
+    UuidBytes bytes = generator.next(unix_ms, random);
+    pg_uuid_t uuid;
+    memcpy(uuid.data, bytes.data(), UUID_LEN);
+    return uuid;
+}
+
+bool is_restore_session(Oid relid) {
+    if (row_security) return false;
+    return guard([&] {
+        Oid user = GetUserId();
+        return superuser_arg(user) || has_bypassrls_privilege(user) ||
+               pg_class_ownercheck(relid, user);
+    });
+}
+
+SessionFlags& session_flags() { return g_flags; }
+
+void register_callbacks() {
+    CacheRegisterRelcacheCallback(on_relcache_change, (Datum)0);
+    RegisterXactCallback(on_xact_event, nullptr);
+}
+
+}  // namespace project_runs::pg

@@ -1,0 +1,114 @@
+// What the extension knows about its own objects at run time: the schema
+// it lives in, the application's tables, the column numbers of the runs
+// table, the labels of the status enum, and the SPI plans built on them.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/run_state.hpp"
+#include "pg/postgres.hpp"
+
+namespace project_runs::pg {
+
+// Column numbers of project_runs, in table order.
+struct RunColumns {
+    AttrNumber id, project_id, input_version, pipeline_version, status, created_at, started_at,
+        finished_at, error_code, error_message, error_detail, output, metrics, idempotency_key,
+        attempt;
+};
+
+// Column numbers of project_run_events.
+struct EventColumns {
+    AttrNumber run_id, project_id, from_status, to_status, at;
+};
+
+struct Catalog {
+    Oid schema_oid = InvalidOid;
+    std::string schema;          // quoted, ready for SQL text
+    Oid runs_relid = InvalidOid;
+    Oid events_relid = InvalidOid;
+    Oid settings_relid = InvalidOid;
+    Oid steps_relid = InvalidOid;
+    Oid status_type = InvalidOid;
+    Oid status_label_oids[4] = {};  // in RunStatus order
+    RunColumns runs{};
+    EventColumns events{};
+    // The application's tables as configured: schema and table names,
+    // unquoted, and their quoted qualified form for SQL text.
+    std::string projects_schema, projects_name, projects_sql;
+    std::string inputs_schema, inputs_name, inputs_sql;
+    unsigned generation = 0;  // bumped on every reload; plans follow it
+};
+
+// The catalog, loaded on first use and after any change to the settings
+// or the extension. Must be called with SPI connected.
+const Catalog& catalog();
+
+// The OID of the configured projects (or project_inputs) table, or
+// InvalidOid when it does not exist right now.
+Oid projects_relid();
+Oid inputs_relid();
+
+// The status held in an enum label OID of project_run_status.
+RunStatus status_from_oid(Oid label);
+Oid status_to_oid(RunStatus status);
+
+// Named SQL statements, prepared once per backend and catalog generation.
+enum class Statement {
+    project_exists,
+    max_attempt_for_key,
+    insert_event,
+    create_lookup,
+    create_insert,
+    get_by_key,
+    set_running,
+    set_succeeded,
+    set_failed,
+    update_metrics,
+    run_status,
+    latest,
+    list,
+    purge_events,
+    purge_runs,
+    count
+};
+
+// The prepared plan of a statement. Its SQL text may use {s} for the
+// extension's schema, {projects} and {inputs} for the application's tables.
+SPIPlanPtr plan(Statement statement);
+
+// A fresh time-ordered UUID (version 7), monotonic within this backend.
+pg_uuid_t new_run_uuid();
+
+// True in a session that restores a dump: row_security is off and the
+// current user bypasses row-level security on rel (superuser, BYPASSRLS or
+// the table's owner).
+bool is_restore_session(Oid relid);
+
+// Backend state that the functions and triggers share. Each flag is set
+// only around one SPI call and reset on the way out, on error included.
+struct SessionFlags {
+    bool writing_event = false;  // the runs trigger is appending an event
+    bool purging = false;        // project_runs_purge is deleting
+    bool trusted_insert = false; // project_runs_create checked project and attempt
+    pg_uuid_t trusted_project{};
+};
+SessionFlags& session_flags();
+
+// Sets a flag for the lifetime of the scope.
+class FlagScope {
+public:
+    explicit FlagScope(bool& flag) : flag_(flag) { flag_ = true; }
+    ~FlagScope() { flag_ = false; }
+    FlagScope(const FlagScope&) = delete;
+    FlagScope& operator=(const FlagScope&) = delete;
+
+private:
+    bool& flag_;
+};
+
+// Registers the cache and transaction callbacks; called from _PG_init.
+void register_callbacks();
+
+}  // namespace project_runs::pg

@@ -1,0 +1,334 @@
+// The SQL-callable functions of the run ledger. Each returns the jsonb
+// Result of the contract and never raises for an expected error.
+#include <string>
+
+#include "core/error_codes.hpp"
+#include "core/idempotency.hpp"
+#include "core/run_state.hpp"
+#include "pg/config.hpp"
+#include "pg/guard.hpp"
+#include "pg/result.hpp"
+
+using namespace project_runs;
+using namespace project_runs::pg;
+
+namespace {
+
+// A NULL argument that must have a value.
+Datum null_argument(Call& call, const char* name) {
+    return call.error(ErrorCode::invalid_argument, std::string(name) + " must not be null",
+                      "{\"argument\": " + json_quote(name) + "}");
+}
+
+// A text argument longer than its limit.
+Datum too_long(Call& call, const char* name, std::size_t limit) {
+    return call.error(ErrorCode::invalid_argument,
+                      std::string(name) + " is longer than " + std::to_string(limit) + " bytes",
+                      "{\"argument\": " + json_quote(name) +
+                          ", \"max_bytes\": " + std::to_string(limit) + "}");
+}
+
+// A jsonb argument of the wrong kind.
+Datum wrong_kind(Call& call, const char* name, JsonKind kind) {
+    return call.error(ErrorCode::invalid_argument,
+                      std::string(name) + " must be a JSON object, not " + json_kind_name(kind),
+                      "{\"argument\": " + json_quote(name) + "}");
+}
+
+// The detail object naming a run.
+std::string run_detail(const pg_uuid_t& run_id) {
+    return "{\"run_id\": " + json_quote(uuid_text(run_id)) + "}";
+}
+
+Datum run_not_found(Call& call, const pg_uuid_t& run_id) {
+    return call.error(ErrorCode::not_found, "run " + uuid_text(run_id) + " does not exist",
+                      run_detail(run_id));
+}
+
+Datum config_missing(Call& call, const std::string& table) {
+    return call.error(ErrorCode::config,
+                      "table " + table + " does not exist",
+                      "{\"table\": " + json_quote(table) +
+                          ", \"hint\": \"create it, or point project_runs_settings at it\"}");
+}
+
+// After a guarded UPDATE matched no row: NOT_FOUND or ILLEGAL_TRANSITION
+// from the run's current state.
+Datum explain_refused_update(Call& call, const pg_uuid_t& run_id, RunStatus target,
+                             const char* action) {
+    Datum id = UUIDPGetDatum(const_cast<pg_uuid_t*>(&run_id));
+    if (call.run(Statement::run_status, {id}, nullptr, false, 1) == 0)
+        return run_not_found(call, run_id);
+    bool is_null;
+    RunStatus current = status_from_oid(DatumGetObjectId(call.value(0, 1, &is_null)));
+    std::string message = "run " + uuid_text(run_id) + " cannot go from " +
+                          std::string(status_label(current)) + " to " +
+                          std::string(status_label(target));
+    if (action != nullptr) message = "run " + uuid_text(run_id) + " is " +
+                                     std::string(status_label(current)) + ": " + action;
+    return call.error(ErrorCode::illegal_transition, message,
+                      "{\"run_id\": " + json_quote(uuid_text(run_id)) +
+                          ", \"from\": " + json_quote(status_label(current)) +
+                          ", \"to\": " + json_quote(status_label(target)) + "}");
+}
+
+// Checks an optional jsonb argument that must be an object when given.
+bool object_or_null(FunctionCallInfo fcinfo, int n, JsonKind* kind) {
+    if (PG_ARGISNULL(n)) return true;
+    *kind = jsonb_kind(jsonb_argument(fcinfo, n));
+    return *kind == JsonKind::object;
+}
+
+}  // namespace
+
+PR_FUNCTION(project_runs_create) {
+    Call call(fcinfo);
+    if (PG_ARGISNULL(0)) return null_argument(call, "project_id");
+    if (PG_ARGISNULL(2)) return null_argument(call, "pipeline_version");
+    pg_uuid_t project_id = *PG_GETARG_UUID_P(0);
+    bool has_input_version = !PG_ARGISNULL(1);
+    int32 input_version = has_input_version ? PG_GETARG_INT32(1) : 0;
+    std::string pipeline_version = text_argument(fcinfo, 2);
+    if (pipeline_version.empty())
+        return call.error(ErrorCode::invalid_argument, "pipeline_version must not be empty",
+                          "{\"argument\": \"pipeline_version\"}");
+    if (pipeline_version.size() > max_pipeline_version_bytes)
+        return too_long(call, "pipeline_version", max_pipeline_version_bytes);
+    if (has_input_version && input_version < 0)
+        return call.error(ErrorCode::invalid_argument, "input_version must not be negative",
+                          "{\"argument\": \"input_version\"}");
+    bool has_key = !PG_ARGISNULL(3);
+    std::string key = has_key ? text_argument(fcinfo, 3) : std::string();
+    if (has_key && key.empty())
+        return call.error(ErrorCode::invalid_argument, "idempotency_key must not be empty",
+                          "{\"argument\": \"idempotency_key\"}");
+    if (key.size() > max_idempotency_key_bytes)
+        return too_long(call, "idempotency_key", max_idempotency_key_bytes);
+
+    call.connect();
+    const Catalog& cat = catalog();
+    if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
+    Datum project = UUIDPGetDatum(&project_id);
+    if (call.run(Statement::project_exists, {project}, nullptr, false, 1) == 0)
+        return call.error(ErrorCode::project_not_found,
+                          "project " + uuid_text(project_id) + " does not exist",
+                          "{\"project_id\": " + json_quote(uuid_text(project_id)) + "}");
+
+    Datum pipeline = guard([&] { return PointerGetDatum(cstring_to_text_with_len(
+                                          pipeline_version.data(), pipeline_version.size())); });
+    Datum key_datum = has_key ? guard([&] {
+        return PointerGetDatum(cstring_to_text_with_len(key.data(), key.size()));
+    })
+                              : (Datum)0;
+    // Look for the key, insert, and when a racing session won the insert,
+    // look again: every caller ends with the one run that holds the key.
+    for (int round = 0; round < 5; round++) {
+        int32 attempt = 1;
+        if (has_key && call.run(Statement::create_lookup, {key_datum}, nullptr, false, 1) > 0) {
+            bool null_status, null_attempt, null_project, null_input, null_pipeline;
+            RunStatus status =
+                status_from_oid(DatumGetObjectId(call.value(0, 1, &null_status)));
+            int32 last_attempt = DatumGetInt32(call.value(0, 2, &null_attempt));
+            pg_uuid_t* held_project = DatumGetUUIDP(call.value(0, 3, &null_project));
+            Datum held_input = call.value(0, 4, &null_input);
+            Datum held_pipeline = call.value(0, 5, &null_pipeline);
+            bool same = memcmp(held_project->data, project_id.data, UUID_LEN) == 0 &&
+                        null_input == !has_input_version &&
+                        (null_input || DatumGetInt32(held_input) == input_version) &&
+                        guard([&] {
+                            text* t = DatumGetTextPP(held_pipeline);
+                            return VARSIZE_ANY_EXHDR(t) == pipeline_version.size() &&
+                                   memcmp(VARDATA_ANY(t), pipeline_version.data(),
+                                          pipeline_version.size()) == 0;
+                        });
+            if (!same) break;
+            if (status != RunStatus::failed) return call.ok(call.value(0, 6, &null_status), false, 0);
+            attempt = last_attempt + 1;
+        }
+        Datum values[] = {project, Int32GetDatum(input_version), pipeline, key_datum,
+                          Int32GetDatum(attempt)};
+        char nulls[] = {' ', has_input_version ? ' ' : 'n', ' ', has_key ? ' ' : 'n', ' ', '\0'};
+        uint64 inserted;
+        {
+            SessionFlags& flags = session_flags();
+            flags.trusted_project = project_id;
+            FlagScope trusted(flags.trusted_insert);
+            inserted = call.run(Statement::create_insert,
+                                {values[0], values[1], values[2], values[3], values[4]}, nulls);
+        }
+        if (inserted == 1) {
+            bool is_null;
+            return call.ok(call.value(0, 1, &is_null), false, 1);
+        }
+        if (!has_key) break;
+    }
+    // The key is held by a run with other parameters, or by a run the
+    // caller cannot see: say so without revealing anything about it.
+    return call.error(ErrorCode::idempotency_conflict,
+                      "idempotency key is already used for another run",
+                      "{\"idempotency_key\": " + json_quote(key) + "}");
+}
+
+PR_FUNCTION(project_runs_get_by_idempotency_key) {
+    Call call(fcinfo);
+    if (PG_ARGISNULL(0)) return null_argument(call, "idempotency_key");
+    std::string key = text_argument(fcinfo, 0);
+    if (key.size() > max_idempotency_key_bytes)
+        return too_long(call, "idempotency_key", max_idempotency_key_bytes);
+    call.connect();
+    if (call.run(Statement::get_by_key, {PG_GETARG_DATUM(0)}, nullptr, true, 1) == 0)
+        return call.error(ErrorCode::not_found, "no run has this idempotency key",
+                          "{\"idempotency_key\": " + json_quote(key) + "}");
+    bool is_null;
+    return call.ok(call.value(0, 1, &is_null), false);
+}
+
+PR_FUNCTION(project_runs_set_running) {
+    Call call(fcinfo);
+    if (PG_ARGISNULL(0)) return null_argument(call, "run_id");
+    pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
+    call.connect();
+    Datum id = UUIDPGetDatum(&run_id);
+    bool is_null;
+    if (call.run(Statement::set_running, {id}) == 1) return call.ok(call.value(0, 1, &is_null), false);
+    // Already running: nothing changes and the call succeeds.
+    if (call.run(Statement::run_status, {id}, nullptr, false, 1) == 0)
+        return run_not_found(call, run_id);
+    if (status_from_oid(DatumGetObjectId(call.value(0, 1, &is_null))) == RunStatus::running)
+        return call.ok(call.value(0, 2, &is_null), false);
+    return explain_refused_update(call, run_id, RunStatus::running, nullptr);
+}
+
+PR_FUNCTION(project_runs_set_succeeded) {
+    Call call(fcinfo);
+    if (PG_ARGISNULL(0)) return null_argument(call, "run_id");
+    if (PG_ARGISNULL(1)) return null_argument(call, "output");
+    JsonKind kind = jsonb_kind(jsonb_argument(fcinfo, 1));
+    if (kind != JsonKind::object) return wrong_kind(call, "output", kind);
+    if (!object_or_null(fcinfo, 2, &kind)) return wrong_kind(call, "metrics", kind);
+    pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
+    call.connect();
+    Datum id = UUIDPGetDatum(&run_id);
+    char nulls[] = {' ', ' ', PG_ARGISNULL(2) ? 'n' : ' ', '\0'};
+    if (call.run(Statement::set_succeeded, {id, PG_GETARG_DATUM(1), PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2)}, nulls) == 1) {
+        bool is_null;
+        return call.ok(call.value(0, 1, &is_null), false);
+    }
+    return explain_refused_update(call, run_id, RunStatus::succeeded, nullptr);
+}
+
+PR_FUNCTION(project_runs_set_failed) {
+    Call call(fcinfo);
+    if (PG_ARGISNULL(0)) return null_argument(call, "run_id");
+    if (PG_ARGISNULL(1)) return null_argument(call, "error_code");
+    if (PG_ARGISNULL(2)) return null_argument(call, "error_message");
+    std::string code = text_argument(fcinfo, 1);
+    if (code.empty())
+        return call.error(ErrorCode::invalid_argument, "error_code must not be empty",
+                          "{\"argument\": \"error_code\"}");
+    if (code.size() > max_error_code_bytes) return too_long(call, "error_code", max_error_code_bytes);
+    std::string message = text_argument(fcinfo, 2);
+    if (message.size() > max_error_message_bytes)
+        return too_long(call, "error_message", max_error_message_bytes);
+    JsonKind kind;
+    if (!object_or_null(fcinfo, 3, &kind)) return wrong_kind(call, "error_detail", kind);
+    if (!object_or_null(fcinfo, 4, &kind)) return wrong_kind(call, "metrics", kind);
+    pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
+    call.connect();
+    Datum id = UUIDPGetDatum(&run_id);
+    char nulls[] = {' ', ' ', ' ', PG_ARGISNULL(3) ? 'n' : ' ', PG_ARGISNULL(4) ? 'n' : ' ', '\0'};
+    if (call.run(Statement::set_failed,
+                 {id, PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
+                  PG_ARGISNULL(3) ? (Datum)0 : PG_GETARG_DATUM(3),
+                  PG_ARGISNULL(4) ? (Datum)0 : PG_GETARG_DATUM(4)},
+                 nulls) == 1) {
+        bool is_null;
+        return call.ok(call.value(0, 1, &is_null), false);
+    }
+    return explain_refused_update(call, run_id, RunStatus::failed, nullptr);
+}
+
+PR_FUNCTION(project_runs_update_metrics) {
+    Call call(fcinfo);
+    if (PG_ARGISNULL(0)) return null_argument(call, "run_id");
+    if (PG_ARGISNULL(1)) return null_argument(call, "metrics");
+    JsonKind kind = jsonb_kind(jsonb_argument(fcinfo, 1));
+    if (kind != JsonKind::object) return wrong_kind(call, "metrics", kind);
+    pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
+    call.connect();
+    Datum id = UUIDPGetDatum(&run_id);
+    bool is_null;
+    if (call.run(Statement::update_metrics, {id, PG_GETARG_DATUM(1)}) == 1)
+        return call.ok(call.value(0, 1, &is_null), false);
+    if (call.run(Statement::run_status, {id}, nullptr, false, 1) == 0)
+        return run_not_found(call, run_id);
+    RunStatus current = status_from_oid(DatumGetObjectId(call.value(0, 1, &is_null)));
+    return call.error(ErrorCode::illegal_transition,
+                      "run " + uuid_text(run_id) + " is " + std::string(status_label(current)) +
+                          ": metrics change only while a run is queued or running",
+                      "{\"run_id\": " + json_quote(uuid_text(run_id)) +
+                          ", \"from\": " + json_quote(status_label(current)) +
+                          ", \"to\": " + json_quote(status_label(current)) + "}");
+}
+
+PR_FUNCTION(project_runs_latest) {
+    Call call(fcinfo);
+    if (PG_ARGISNULL(0)) return null_argument(call, "project_id");
+    pg_uuid_t project_id = *PG_GETARG_UUID_P(0);
+    call.connect();
+    const Catalog& cat = catalog();
+    if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
+    Datum project = UUIDPGetDatum(&project_id);
+    if (call.run(Statement::project_exists, {project}, nullptr, true, 1) == 0)
+        return call.error(ErrorCode::project_not_found,
+                          "project " + uuid_text(project_id) + " does not exist",
+                          "{\"project_id\": " + json_quote(uuid_text(project_id)) + "}");
+    bool is_null;
+    if (call.run(Statement::latest, {project}, nullptr, true, 1) == 0) return call.ok(0, true);
+    return call.ok(call.value(0, 1, &is_null), false);
+}
+
+PR_FUNCTION(project_runs_list) {
+    Call call(fcinfo);
+    if (PG_ARGISNULL(0)) return null_argument(call, "project_id");
+    if (PG_ARGISNULL(1)) return null_argument(call, "max_rows");
+    int32 max_rows = PG_GETARG_INT32(1);
+    if (max_rows < 1 || max_rows > max_list_rows)
+        return call.error(ErrorCode::invalid_argument,
+                          "max_rows must be between 1 and " + std::to_string(max_list_rows),
+                          "{\"argument\": \"max_rows\", \"min\": 1, \"max\": " +
+                              std::to_string(max_list_rows) + "}");
+    pg_uuid_t project_id = *PG_GETARG_UUID_P(0);
+    call.connect();
+    const Catalog& cat = catalog();
+    if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
+    Datum project = UUIDPGetDatum(&project_id);
+    if (call.run(Statement::project_exists, {project}, nullptr, true, 1) == 0)
+        return call.error(ErrorCode::project_not_found,
+                          "project " + uuid_text(project_id) + " does not exist",
+                          "{\"project_id\": " + json_quote(uuid_text(project_id)) + "}");
+    char nulls[] = {' ', ' ', PG_ARGISNULL(2) ? 'n' : ' ', '\0'};
+    call.run(Statement::list,
+             {project, Int32GetDatum(max_rows), PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2)},
+             nulls, true, 1);
+    bool is_null;
+    return call.ok(call.value(0, 1, &is_null), false);
+}
+
+PR_FUNCTION(project_runs_purge) {
+    Call call(fcinfo);
+    if (PG_ARGISNULL(0)) return null_argument(call, "project_id");
+    pg_uuid_t project_id = *PG_GETARG_UUID_P(0);
+    call.connect();
+    Datum project = UUIDPGetDatum(&project_id);
+    uint64 events, runs;
+    {
+        FlagScope purging(session_flags().purging);
+        events = call.run(Statement::purge_events, {project});
+        runs = call.run(Statement::purge_runs, {project});
+    }
+    return call.finish(call.jsonb_from_text(
+        "{\"ok\": true, \"data\": {\"project_id\": " + json_quote(uuid_text(project_id)) +
+        ", \"runs_deleted\": " + std::to_string(runs) +
+        ", \"events_deleted\": " + std::to_string(events) + "}}"));
+}

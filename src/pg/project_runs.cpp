@@ -1,0 +1,111 @@
+// Module entry: the magic block, _PG_init, and the small SQL-callable
+// functions that do not touch the tables.
+#include <stdexcept>
+#include <string>
+
+#include "core/error_codes.hpp"
+#include "core/json.hpp"
+#include "pg/config.hpp"
+#include "pg/fault.hpp"
+#include "pg/guard.hpp"
+#include "pg/result.hpp"
+
+extern "C" {
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+void _PG_init(void);
+}
+
+using namespace project_runs;
+using namespace project_runs::pg;
+
+namespace {
+
+int g_fault = 0;
+const struct config_enum_entry fault_options[] = {
+    {"off", 0, false},
+    {"function_cpp_exception", 1, false},
+    {"function_pg_error", 2, false},
+    {"trigger_cpp_exception", 3, false},
+    {"trigger_pg_error", 4, false},
+    {nullptr, 0, false}};
+int g_live_sentinels = 0;
+
+// An object with a destructor, alive in the frame that faults.
+struct FaultSentinel {
+    FaultSentinel() { g_live_sentinels++; }
+    ~FaultSentinel() { g_live_sentinels--; }
+};
+
+}  // namespace
+
+namespace project_runs::pg {
+
+void maybe_inject_fault(FaultSite site) {
+    if (g_fault == 0) return;
+    bool trigger = g_fault >= 3;
+    if (trigger != (site == FaultSite::trigger)) return;
+    FaultSentinel sentinel;
+    std::string where = trigger ? "trigger" : "function";
+    if (g_fault == 1 || g_fault == 3)
+        throw std::runtime_error("injected C++ exception in a " + where);
+    guard([] { DirectFunctionCall2(int4div, Int32GetDatum(1), Int32GetDatum(0)); });
+}
+
+int live_fault_sentinels() { return g_live_sentinels; }
+
+void define_fault_setting() {
+    DefineCustomEnumVariable(
+        "project_runs.fault_injection",
+        "Makes the next project_runs function or trigger fail on purpose (for tests).",
+        "function_cpp_exception and trigger_cpp_exception throw a C++ exception; "
+        "function_pg_error and trigger_pg_error raise a Postgres division_by_zero ERROR.",
+        &g_fault, 0, fault_options, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+}
+
+}  // namespace project_runs::pg
+
+void _PG_init(void) {
+    define_fault_setting();
+    MarkGUCPrefixReserved("project_runs");
+    register_callbacks();
+}
+
+// The version of the loaded module, to compare with the extension's.
+PR_FUNCTION(project_runs_version) {
+    return guard([] { return CStringGetTextDatum(PROJECT_RUNS_VERSION); });
+}
+
+// HTTP status of an error code: 404, 400, 422, 409 or 500.
+PR_FUNCTION(project_runs_http_status) {
+    if (PG_ARGISNULL(0)) return Int32GetDatum(500);
+    std::string code = text_argument(fcinfo, 0);
+    return Int32GetDatum(http_status(code));
+}
+
+// The metrics merge of the contract, on two jsonb values (null: the other).
+PR_FUNCTION(project_runs_merge_metrics) {
+    if (PG_ARGISNULL(1)) {
+        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+        return PG_GETARG_DATUM(0);
+    }
+    if (PG_ARGISNULL(0)) return PG_GETARG_DATUM(1);
+    Call call(fcinfo);
+    json::Value base = json::parse(call.jsonb_text(PG_GETARG_DATUM(0)));
+    json::Value patch = json::parse(call.jsonb_text(PG_GETARG_DATUM(1)));
+    return call.jsonb_from_text(json::serialize(json::merge_metrics(base, patch)));
+}
+
+// Diagnostics for the boundary tests: C++ objects of faulting frames still
+// alive (must be 0) and the session flags (must be false between calls).
+PR_FUNCTION(project_runs_debug_state) {
+    Call call(fcinfo);
+    const SessionFlags& flags = session_flags();
+    std::string text = "{\"live_fault_sentinels\": " + std::to_string(live_fault_sentinels()) +
+                       ", \"writing_event\": " + (flags.writing_event ? "true" : "false") +
+                       ", \"purging\": " + (flags.purging ? "true" : "false") +
+                       ", \"trusted_insert\": " + (flags.trusted_insert ? "true" : "false") + "}";
+    return call.jsonb_from_text(text);
+}

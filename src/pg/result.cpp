@@ -1,0 +1,181 @@
+// One call of a SQL-callable function and the jsonb Result it returns.
+#include "pg/result.hpp"
+
+#include <cstdio>
+
+#include "core/uuid7.hpp"
+#include "pg/fault.hpp"
+#include "pg/guard.hpp"
+
+namespace project_runs::pg {
+
+std::string json_quote(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 2);
+    out += '"';
+    for (char ch : text) {
+        unsigned char c = static_cast<unsigned char>(ch);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += ch;
+                }
+        }
+    }
+    out += '"';
+    return out;
+}
+
+void Call::connect() {
+    guard([] {
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    });
+    connected_ = true;
+    if (!CALLED_AS_TRIGGER(fcinfo_)) maybe_inject_fault(FaultSite::function);
+}
+
+uint64 Call::run(Statement statement, std::initializer_list<Datum> values, const char* nulls,
+                 bool read_only, long max_rows) {
+    SPIPlanPtr prepared = plan(statement);
+    const Datum* args = values.begin();
+    return guard([&] {
+        int rc = SPI_execute_plan(prepared, const_cast<Datum*>(args), nulls, read_only, max_rows);
+        if (rc < 0) elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+        return SPI_processed;
+    });
+}
+
+Datum Call::value(uint64 row, int column, bool* is_null) const {
+    return guard([&] {
+        return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, is_null);
+    });
+}
+
+Datum Call::jsonb_column(int column) const {
+    return guard([&] {
+        bool is_null;
+        Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column, &is_null);
+        if (is_null) elog(ERROR, "unexpected null jsonb column");
+        return SPI_datumTransfer(d, false, -1);
+    });
+}
+
+Datum Call::finish(Datum result) {
+    if (connected_) {
+        guard([] { SPI_finish(); });
+        connected_ = false;
+    }
+    return result;
+}
+
+Datum Call::jsonb_from_text(const std::string& text) const {
+    MemoryContext target = caller_context_;
+    return guard([&] {
+        MemoryContext old = MemoryContextSwitchTo(target);
+        Datum d = DirectFunctionCall1(jsonb_in, CStringGetDatum(text.c_str()));
+        MemoryContextSwitchTo(old);
+        return d;
+    });
+}
+
+std::string Call::jsonb_text(Datum jsonb) const {
+    return guard([&] {
+        Jsonb* j = DatumGetJsonbP(jsonb);
+        return std::string(JsonbToCString(nullptr, &j->root, VARSIZE(j)));
+    });
+}
+
+Datum Call::ok(Datum data_jsonb, bool data_is_null, int created) {
+    MemoryContext target = caller_context_;
+    Datum result = guard([&] {
+        MemoryContext old = MemoryContextSwitchTo(target);
+        JsonbParseState* state = nullptr;
+        JsonbValue key, value;
+        pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+        key.type = jbvString;
+        key.val.string.val = const_cast<char*>("ok");
+        key.val.string.len = 2;
+        pushJsonbValue(&state, WJB_KEY, &key);
+        value.type = jbvBool;
+        value.val.boolean = true;
+        pushJsonbValue(&state, WJB_VALUE, &value);
+        if (created >= 0) {
+            key.val.string.val = const_cast<char*>("created");
+            key.val.string.len = 7;
+            pushJsonbValue(&state, WJB_KEY, &key);
+            value.val.boolean = created != 0;
+            pushJsonbValue(&state, WJB_VALUE, &value);
+        }
+        key.val.string.val = const_cast<char*>("data");
+        key.val.string.len = 4;
+        pushJsonbValue(&state, WJB_KEY, &key);
+        if (data_is_null) {
+            value.type = jbvNull;
+        } else {
+            Jsonb* data = DatumGetJsonbP(data_jsonb);
+            value.type = jbvBinary;
+            value.val.binary.data = &data->root;
+            value.val.binary.len = VARSIZE(data) - VARHDRSZ;
+        }
+        pushJsonbValue(&state, WJB_VALUE, &value);
+        JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
+        Datum d = JsonbPGetDatum(JsonbValueToJsonb(object));
+        MemoryContextSwitchTo(old);
+        return d;
+    });
+    return finish(result);
+}
+
+Datum Call::error(ErrorCode code, std::string_view message, std::string_view detail_json) {
+    std::string text = "{\"ok\": false, \"error\": {\"code\": ";
+    text += json_quote(error_code_name(code));
+    text += ", \"message\": ";
+    text += json_quote(message);
+    text += ", \"detail\": ";
+    text += detail_json.empty() ? std::string_view("null") : detail_json;
+    text += "}}";
+    return finish(jsonb_from_text(text));
+}
+
+std::string text_argument(FunctionCallInfo fcinfo, int n) {
+    return guard([&] {
+        text* t = PG_GETARG_TEXT_PP(n);
+        return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    });
+}
+
+Jsonb* jsonb_argument(FunctionCallInfo fcinfo, int n) {
+    return guard([&] { return PG_GETARG_JSONB_P(n); });
+}
+
+JsonKind jsonb_kind(const Jsonb* value) {
+    if (JB_ROOT_IS_SCALAR(value)) return JsonKind::scalar;
+    if (JB_ROOT_IS_OBJECT(value)) return JsonKind::object;
+    return JsonKind::array;
+}
+
+const char* json_kind_name(JsonKind kind) {
+    switch (kind) {
+        case JsonKind::object: return "an object";
+        case JsonKind::array: return "an array";
+        case JsonKind::scalar: return "a scalar";
+    }
+    return "?";
+}
+
+std::string uuid_text(const pg_uuid_t& uuid) {
+    UuidBytes bytes;
+    memcpy(bytes.data(), uuid.data, UUID_LEN);
+    return uuid_to_string(bytes);
+}
+
+}  // namespace project_runs::pg

@@ -1,0 +1,72 @@
+// One call of a SQL-callable function: its SPI connection, the statements
+// it runs, and the jsonb Result it returns.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "core/error_codes.hpp"
+#include "pg/config.hpp"
+#include "pg/postgres.hpp"
+
+namespace project_runs::pg {
+
+// The JSON text of a string, quoted and escaped.
+std::string json_quote(std::string_view text);
+
+class Call {
+public:
+    explicit Call(FunctionCallInfo fcinfo) : fcinfo_(fcinfo), caller_context_(CurrentMemoryContext) {}
+    Call(const Call&) = delete;
+    Call& operator=(const Call&) = delete;
+
+    // Connects to SPI; the catalog may be read from then on.
+    void connect();
+
+    // Runs a prepared statement; returns the number of rows.
+    uint64 run(Statement statement, std::initializer_list<Datum> values, const char* nulls = nullptr,
+               bool read_only = false, long max_rows = 0);
+
+    // A column (1-based) of a row of the last statement's result.
+    Datum value(uint64 row, int column, bool* is_null) const;
+
+    // A column of the first row, copied out to the caller's memory.
+    Datum jsonb_column(int column) const;
+
+    // Disconnects and returns result.
+    Datum finish(Datum result);
+
+    // {"ok": true, "data": <jsonb>} with an optional "created" flag.
+    Datum ok(Datum data_jsonb, bool data_is_null, int created = -1);
+
+    // {"ok": false, "error": {"code", "message", "detail"}}; detail_json is
+    // JSON text or empty for null.
+    Datum error(ErrorCode code, std::string_view message, std::string_view detail_json = {});
+
+    // A jsonb built from JSON text in the caller's memory.
+    Datum jsonb_from_text(const std::string& text) const;
+
+    // The JSON text of a jsonb datum.
+    std::string jsonb_text(Datum jsonb) const;
+
+    FunctionCallInfo fcinfo() const { return fcinfo_; }
+
+private:
+    FunctionCallInfo fcinfo_;
+    MemoryContext caller_context_;
+    bool connected_ = false;
+};
+
+// Argument helpers: each reads argument n, which must not be null.
+std::string text_argument(FunctionCallInfo fcinfo, int n);
+Jsonb* jsonb_argument(FunctionCallInfo fcinfo, int n);
+
+enum class JsonKind { object, array, scalar };
+JsonKind jsonb_kind(const Jsonb* value);
+const char* json_kind_name(JsonKind kind);
+
+// The canonical text of a uuid.
+std::string uuid_text(const pg_uuid_t& uuid);
+
+}  // namespace project_runs::pg

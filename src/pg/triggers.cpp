@@ -1,0 +1,383 @@
+// The C++ triggers that enforce the ledger's rules for every role: inserts
+// start queued with server-set fields, only legal transitions, finished runs
+// frozen, identity columns fixed, no DELETE or TRUNCATE, and an event row
+// for every insert and transition.
+#include <string>
+#include <unordered_set>
+
+#include "core/run_state.hpp"
+#include "core/uuid7.hpp"
+#include "pg/config.hpp"
+#include "pg/fault.hpp"
+#include "pg/guard.hpp"
+#include "pg/result.hpp"
+#include "pg/sqlstate.hpp"
+
+extern "C" {
+#include "utils/datum.h"
+#include "utils/inval.h"
+#include "utils/regproc.h"
+}
+
+using namespace project_runs;
+using namespace project_runs::pg;
+
+namespace {
+
+// The trigger data of a call, checked to be the kind of trigger expected.
+TriggerData* trigger_data(FunctionCallInfo fcinfo, const char* name) {
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        throw Violation(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                        std::string(name) + " must be called as a trigger");
+    return reinterpret_cast<TriggerData*>(fcinfo->context);
+}
+
+// One row of project_runs, read through the catalog's column numbers.
+class RunRow {
+public:
+    RunRow(HeapTuple tuple, TupleDesc desc) : tuple_(tuple), desc_(desc) {}
+    Datum get(AttrNumber column, bool* is_null) const {
+        return heap_getattr(tuple_, column, desc_, is_null);
+    }
+    bool is_null(AttrNumber column) const {
+        bool null;
+        heap_getattr(tuple_, column, desc_, &null);
+        return null;
+    }
+    RunStatus status() const {
+        bool null;
+        Datum d = get(catalog().runs.status, &null);
+        if (null) throw Violation(sqlstate::invalid_run_fields, "a run needs a status");
+        return status_from_oid(DatumGetObjectId(d));
+    }
+    pg_uuid_t uuid(AttrNumber column) const {
+        bool null;
+        Datum d = get(column, &null);
+        pg_uuid_t out{};
+        if (!null) out = *DatumGetUUIDP(d);
+        return out;
+    }
+    std::string id_text() const { return uuid_text(uuid(catalog().runs.id)); }
+    RunShape shape() const {
+        const RunColumns& c = catalog().runs;
+        RunShape s;
+        s.status = status();
+        s.has_input_version = !is_null(c.input_version);
+        s.has_started_at = !is_null(c.started_at);
+        s.has_finished_at = !is_null(c.finished_at);
+        s.has_output = !is_null(c.output);
+        s.has_error_code = !is_null(c.error_code);
+        s.has_error_message = !is_null(c.error_message);
+        s.has_error_detail = !is_null(c.error_detail);
+        return s;
+    }
+
+private:
+    HeapTuple tuple_;
+    TupleDesc desc_;
+};
+
+// True when a column holds the same value in both rows.
+bool same_value(const RunRow& a, const RunRow& b, AttrNumber column, TupleDesc desc) {
+    bool a_null, b_null;
+    Datum x = a.get(column, &a_null);
+    Datum y = b.get(column, &b_null);
+    if (a_null || b_null) return a_null == b_null;
+    Form_pg_attribute attr = TupleDescAttr(desc, column - 1);
+    return guard([&] { return datum_image_eq(x, y, attr->attbyval, attr->attlen); });
+}
+
+// Ids of runs inserted the ordinary way in a restore session, whose insert
+// events must still be written.
+std::unordered_set<std::string>& ordinary_inserts_in_restore() {
+    static std::unordered_set<std::string> ids;
+    return ids;
+}
+
+// Refuses a value the caller gave to a column the server sets.
+void refuse_server_column(const char* column, const std::string& run) {
+    throw Violation(sqlstate::server_managed_column,
+                    std::string(column) + " of run " + run + " is set by the server",
+                    "Leave " + std::string(column) + " out of the statement.");
+}
+
+// The checks of an insert the ordinary way; returns the attempt number.
+int32 check_ordinary_insert(Call& call, const RunRow& row, TupleDesc desc) {
+    const Catalog& cat = catalog();
+    const RunColumns& c = cat.runs;
+    if (!row.is_null(c.id)) refuse_server_column("id", "(new)");
+    if (!row.is_null(c.created_at)) refuse_server_column("created_at", "(new)");
+    if (!row.is_null(c.started_at)) refuse_server_column("started_at", "(new)");
+    if (!row.is_null(c.finished_at)) refuse_server_column("finished_at", "(new)");
+    RunStatus status = row.status();
+    if (status != RunStatus::queued)
+        throw Violation(sqlstate::invalid_run_fields,
+                        "a new run starts as queued, not " + std::string(status_label(status)),
+                        "Insert with status queued and move it on with project_runs_set_running.");
+    if (!row.is_null(c.output) || !row.is_null(c.error_code) || !row.is_null(c.error_message) ||
+        !row.is_null(c.error_detail))
+        throw Violation(sqlstate::invalid_run_fields,
+                        "a new run has no output or error fields yet");
+
+    bool null;
+    int32 given_attempt = DatumGetInt32(row.get(c.attempt, &null));
+    pg_uuid_t project = row.uuid(c.project_id);
+    const SessionFlags& flags = session_flags();
+    if (flags.trusted_insert && memcmp(flags.trusted_project.data, project.data, UUID_LEN) == 0)
+        return given_attempt;  // project_runs_create checked both already
+
+    if (!OidIsValid(projects_relid()))
+        throw Violation(sqlstate::config_missing,
+                        "table " + cat.projects_sql + " does not exist",
+                        "Create the application's projects table, or point "
+                        "project_runs_settings at it.");
+    Datum project_datum = UUIDPGetDatum(&project);
+    if (call.run(Statement::project_exists, {project_datum}, nullptr, false, 1) == 0)
+        throw Violation(sqlstate::project_not_found,
+                        "project " + uuid_text(project) + " does not exist");
+
+    int32 attempt = 1;
+    bool key_null;
+    Datum key = row.get(c.idempotency_key, &key_null);
+    if (!key_null && call.run(Statement::max_attempt_for_key, {key}, nullptr, false, 1) > 0)
+        attempt = DatumGetInt32(call.value(0, 2, &null)) + 1;
+    if (given_attempt != 1 && given_attempt != attempt)
+        throw Violation(sqlstate::server_managed_column,
+                        "attempt of a new run is set by the server (it would be " +
+                            std::to_string(attempt) + ", not " + std::to_string(given_attempt) +
+                            ")",
+                        "attempt counts the runs that share an idempotency key.");
+    (void)desc;
+    return attempt;
+}
+
+// The checks of a complete row inserted by a restore session.
+void check_restored_run(const RunRow& row) {
+    const RunColumns& c = catalog().runs;
+    std::string run = row.id_text();
+    if (row.is_null(c.created_at))
+        throw Violation(sqlstate::invalid_run_fields, "restored run " + run + " has no created_at");
+    if (auto problem = check_shape(row.shape()))
+        throw Violation(sqlstate::invalid_run_fields, "restored run " + run + ": " + *problem);
+    bool null;
+    TimestampTz created = DatumGetTimestampTz(row.get(c.created_at, &null));
+    TimestampTz started = DatumGetTimestampTz(row.get(c.started_at, &null));
+    bool no_start = null;
+    TimestampTz finished = DatumGetTimestampTz(row.get(c.finished_at, &null));
+    bool no_finish = null;
+    if ((!no_start && started < created) || (!no_finish && finished < created) ||
+        (!no_start && !no_finish && finished < started))
+        throw Violation(sqlstate::invalid_run_fields,
+                        "restored run " + run + " has timestamps out of order");
+}
+
+// Appends one row to project_run_events.
+void append_event(Call& call, const RunRow& row, bool has_from, RunStatus from, RunStatus to,
+                  Datum at) {
+    const RunColumns& c = catalog().runs;
+    bool null;
+    Datum run_id = row.get(c.id, &null);
+    Datum project_id = row.get(c.project_id, &null);
+    char nulls[] = {' ', ' ', has_from ? ' ' : 'n', ' ', ' ', '\0'};
+    FlagScope writing(session_flags().writing_event);
+    call.run(Statement::insert_event,
+             {run_id, project_id, ObjectIdGetDatum(has_from ? status_to_oid(from) : InvalidOid),
+              ObjectIdGetDatum(status_to_oid(to)), at},
+             nulls);
+}
+
+}  // namespace
+
+// BEFORE INSERT on project_runs: sets id, created_at and attempt, and
+// refuses anything but a queued run of an existing project. A restore
+// session may insert a complete, consistent row as it is.
+PR_FUNCTION(project_runs_guard_insert) {
+    TriggerData* td = trigger_data(fcinfo, "project_runs_guard_insert");
+    HeapTuple tuple = td->tg_trigtuple;
+    TupleDesc desc = td->tg_relation->rd_att;
+    Call call(fcinfo);
+    call.connect();
+    const RunColumns& c = catalog().runs;
+    maybe_inject_fault(FaultSite::trigger);
+    RunRow row(tuple, desc);
+    Oid relid = RelationGetRelid(td->tg_relation);
+    bool restore = is_restore_session(relid);
+    if (restore && !row.is_null(c.id)) {
+        check_restored_run(row);
+        call.finish(0);
+        return PointerGetDatum(tuple);
+    }
+    int32 attempt = check_ordinary_insert(call, row, desc);
+    call.finish(0);
+
+    pg_uuid_t* id = static_cast<pg_uuid_t*>(guard([] { return palloc(sizeof(pg_uuid_t)); }));
+    *id = new_run_uuid();
+    if (restore) ordinary_inserts_in_restore().insert(uuid_text(*id));
+    int columns[] = {c.id, c.created_at, c.attempt};
+    Datum values[] = {UUIDPGetDatum(id), TimestampTzGetDatum(GetCurrentTimestamp()),
+                      Int32GetDatum(attempt)};
+    bool nulls[] = {false, false, false};
+    return guard([&] {
+        return PointerGetDatum(heap_modify_tuple_by_cols(tuple, desc, 3, columns, values, nulls));
+    });
+}
+
+// BEFORE UPDATE on project_runs: legal transitions only, finished runs
+// frozen, identity columns fixed; sets started_at and finished_at.
+PR_FUNCTION(project_runs_guard_update) {
+    TriggerData* td = trigger_data(fcinfo, "project_runs_guard_update");
+    TupleDesc desc = td->tg_relation->rd_att;
+    Call call(fcinfo);
+    call.connect();
+    const RunColumns& c = catalog().runs;
+    call.finish(0);
+    maybe_inject_fault(FaultSite::trigger);
+    RunRow old_row(td->tg_trigtuple, desc);
+    RunRow new_row(td->tg_newtuple, desc);
+    RunStatus from = old_row.status();
+    RunStatus to = new_row.status();
+    std::string run = old_row.id_text();
+    std::string move = std::string(status_label(from)) + " to " + std::string(status_label(to));
+
+    if (is_finished(from))
+        throw Violation(sqlstate::run_frozen,
+                        "run " + run + " cannot go from " + move + ": finished runs are frozen");
+    const std::pair<AttrNumber, const char*> fixed[] = {
+        {c.id, "id"}, {c.project_id, "project_id"}, {c.input_version, "input_version"},
+        {c.pipeline_version, "pipeline_version"}, {c.idempotency_key, "idempotency_key"},
+        {c.created_at, "created_at"}, {c.attempt, "attempt"}};
+    for (const auto& [column, name] : fixed)
+        if (!same_value(old_row, new_row, column, desc))
+            throw Violation(sqlstate::immutable_column,
+                            "run " + run + " cannot change " + name + " (" + move + ")");
+    Transition transition = classify_transition(from, to);
+    if (transition == Transition::illegal)
+        throw Violation(sqlstate::illegal_transition, "run " + run + " cannot go from " + move);
+    if (!same_value(old_row, new_row, c.started_at, desc))
+        refuse_server_column("started_at", run);
+    if (!same_value(old_row, new_row, c.finished_at, desc))
+        refuse_server_column("finished_at", run);
+
+    HeapTuple result = td->tg_newtuple;
+    if (transition == Transition::allowed) {
+        AttrNumber stamp = to == RunStatus::running ? c.started_at : c.finished_at;
+        int columns[] = {stamp};
+        Datum values[] = {TimestampTzGetDatum(GetCurrentTimestamp())};
+        bool nulls[] = {false};
+        result = guard([&] {
+            return heap_modify_tuple_by_cols(td->tg_newtuple, desc, 1, columns, values, nulls);
+        });
+    }
+    if (auto problem = check_shape(RunRow(result, desc).shape()))
+        throw Violation(sqlstate::invalid_run_fields,
+                        "run " + run + " cannot go from " + move + ": " + *problem);
+    return PointerGetDatum(result);
+}
+
+// AFTER INSERT OR UPDATE on project_runs: appends the event of an insert
+// or a transition.
+PR_FUNCTION(project_runs_log_event) {
+    TriggerData* td = trigger_data(fcinfo, "project_runs_log_event");
+    TupleDesc desc = td->tg_relation->rd_att;
+    Call call(fcinfo);
+    call.connect();
+    const RunColumns& c = catalog().runs;
+    bool null;
+    if (TRIGGER_FIRED_BY_INSERT(td->tg_event)) {
+        RunRow row(td->tg_trigtuple, desc);
+        if (is_restore_session(RelationGetRelid(td->tg_relation)) &&
+            ordinary_inserts_in_restore().erase(row.id_text()) == 0) {
+            call.finish(0);  // a restored run: its events are restored too
+            return PointerGetDatum(nullptr);
+        }
+        append_event(call, row, false, RunStatus::queued, RunStatus::queued,
+                     row.get(c.created_at, &null));
+    } else {
+        RunRow old_row(td->tg_trigtuple, desc);
+        RunRow new_row(td->tg_newtuple, desc);
+        RunStatus from = old_row.status();
+        RunStatus to = new_row.status();
+        if (from != to)
+            append_event(call, new_row, true, from, to,
+                         new_row.get(to == RunStatus::running ? c.started_at : c.finished_at,
+                                     &null));
+    }
+    call.finish(0);
+    return PointerGetDatum(nullptr);
+}
+
+// BEFORE DELETE on project_runs: runs are append-only; only
+// project_runs_purge deletes.
+PR_FUNCTION(project_runs_guard_delete) {
+    TriggerData* td = trigger_data(fcinfo, "project_runs_guard_delete");
+    if (session_flags().purging) return PointerGetDatum(td->tg_trigtuple);
+    Call call(fcinfo);
+    call.connect();
+    RunRow row(td->tg_trigtuple, td->tg_relation->rd_att);
+    std::string run = row.id_text();
+    std::string status(status_label(row.status()));
+    call.finish(0);
+    throw Violation(sqlstate::delete_forbidden,
+                    "run " + run + " (" + status + ") cannot be deleted: runs are append-only",
+                    "", "The database owner can erase a project's runs with project_runs_purge.");
+}
+
+// BEFORE TRUNCATE on project_runs and project_run_events.
+PR_FUNCTION(project_runs_guard_truncate) {
+    TriggerData* td = trigger_data(fcinfo, "project_runs_guard_truncate");
+    std::string table = guard([&] { return std::string(RelationGetRelationName(td->tg_relation)); });
+    throw Violation(sqlstate::truncate_forbidden,
+                    table + " cannot be truncated: runs and their events are append-only", "",
+                    "The database owner can erase a project's runs with project_runs_purge.");
+}
+
+// BEFORE INSERT, UPDATE or DELETE on project_run_events: only the runs
+// trigger appends (and a restore session replays); nothing changes or
+// deletes an event but project_runs_purge.
+PR_FUNCTION(project_runs_guard_events) {
+    TriggerData* td = trigger_data(fcinfo, "project_runs_guard_events");
+    const SessionFlags& flags = session_flags();
+    if (TRIGGER_FIRED_BY_INSERT(td->tg_event)) {
+        if (flags.writing_event || is_restore_session(RelationGetRelid(td->tg_relation)))
+            return PointerGetDatum(td->tg_trigtuple);
+        throw Violation(sqlstate::events_append_only,
+                        "project_run_events is written only by the project_runs trigger",
+                        "Events are appended when a run is inserted or changes status.");
+    }
+    if (TRIGGER_FIRED_BY_DELETE(td->tg_event)) {
+        if (flags.purging) return PointerGetDatum(td->tg_trigtuple);
+        throw Violation(sqlstate::events_append_only,
+                        "events of project_run_events cannot be deleted: the log is append-only",
+                        "", "The database owner can erase a project's runs with project_runs_purge.");
+    }
+    throw Violation(sqlstate::events_append_only,
+                    "events of project_run_events cannot change: the log is append-only");
+}
+
+// project_runs_settings: checks each value names schema.table (BEFORE ROW),
+// and tells every session to reload the settings (AFTER STATEMENT).
+PR_FUNCTION(project_runs_settings_changed) {
+    TriggerData* td = trigger_data(fcinfo, "project_runs_settings_changed");
+    if (TRIGGER_FIRED_FOR_STATEMENT(td->tg_event)) {
+        Oid relid = RelationGetRelid(td->tg_relation);
+        guard([&] { CacheInvalidateRelcacheByRelid(relid); });
+        return PointerGetDatum(nullptr);
+    }
+    HeapTuple tuple = td->tg_newtuple != nullptr && TRIGGER_FIRED_BY_UPDATE(td->tg_event)
+                          ? td->tg_newtuple
+                          : td->tg_trigtuple;
+    TupleDesc desc = td->tg_relation->rd_att;
+    guard([&] {
+        bool null;
+        Datum value = heap_getattr(tuple, 2, desc, &null);
+        if (!null) {
+            List* names = stringToQualifiedNameList(TextDatumGetCString(value));
+            if (list_length(names) != 2)
+                ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                                errmsg("\"%s\" is not a schema-qualified table name",
+                                       TextDatumGetCString(value)),
+                                errhint("Write it as schema.table, for example public.projects.")));
+        }
+    });
+    return PointerGetDatum(tuple);
+}
