@@ -22,7 +22,7 @@ OBJS = \
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = setup boundary invariants functions bad_input metrics
+REGRESS = setup functions bad_input metrics boundary invariants
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 ISOLATION = create_race

@@ -212,6 +212,9 @@ CREATE FUNCTION @extschema@.project_runs_debug_state()
 COMMENT ON FUNCTION @extschema@.project_runs_debug_state() IS
 $$Diagnostics of the C++ boundary: objects of failed frames still alive (0) and session flags (false).$$;
 
+-- Every session reads where the application's tables are; only the owner
+-- writes it.
 REVOKE ALL ON @extschema@.project_runs_settings FROM PUBLIC;
+GRANT SELECT ON @extschema@.project_runs_settings TO PUBLIC;
 REVOKE ALL ON @extschema@.project_runs FROM PUBLIC;
 REVOKE ALL ON @extschema@.project_run_events FROM PUBLIC;

@@ -26,6 +26,7 @@ public:
     explicit Uuid7Generator(const UuidBytes& last);
 
     // unix_ms: current time in milliseconds; random: 16 fresh random bytes.
+    // Throws std::out_of_range if the timestamp would not fit in 48 bits.
     UuidBytes next(std::uint64_t unix_ms, const UuidBytes& random);
 
 private:

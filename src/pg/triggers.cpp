@@ -96,8 +96,9 @@ std::unordered_set<std::string>& ordinary_inserts_in_restore() {
 
 // Refuses a value the caller gave to a column the server sets.
 void refuse_server_column(const char* column, const std::string& run) {
+    std::string whose = run.empty() ? std::string("a new run") : "run " + run;
     throw Violation(sqlstate::server_managed_column,
-                    std::string(column) + " of run " + run + " is set by the server",
+                    std::string(column) + " of " + whose + " is set by the server",
                     "Leave " + std::string(column) + " out of the statement.");
 }
 
@@ -105,10 +106,10 @@ void refuse_server_column(const char* column, const std::string& run) {
 int32 check_ordinary_insert(Call& call, const RunRow& row, TupleDesc desc) {
     const Catalog& cat = catalog();
     const RunColumns& c = cat.runs;
-    if (!row.is_null(c.id)) refuse_server_column("id", "(new)");
-    if (!row.is_null(c.created_at)) refuse_server_column("created_at", "(new)");
-    if (!row.is_null(c.started_at)) refuse_server_column("started_at", "(new)");
-    if (!row.is_null(c.finished_at)) refuse_server_column("finished_at", "(new)");
+    if (!row.is_null(c.id)) refuse_server_column("id", {});
+    if (!row.is_null(c.created_at)) refuse_server_column("created_at", {});
+    if (!row.is_null(c.started_at)) refuse_server_column("started_at", {});
+    if (!row.is_null(c.finished_at)) refuse_server_column("finished_at", {});
     RunStatus status = row.status();
     if (status != RunStatus::queued)
         throw Violation(sqlstate::invalid_run_fields,

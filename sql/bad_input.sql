@@ -1,0 +1,75 @@
+-- Bad input never raises: each call returns {"ok": false, "error": ...}
+-- with a precise code, nothing is written, and the session stays usable.
+\set alpha '''00000000-0000-4000-8000-00000000000a'''
+\set nobody '''00000000-0000-4000-8000-00000000dead'''
+SELECT count(*) AS runs_before FROM project_runs \gset
+
+-- NULL arguments.
+SELECT brief(project_runs_create(NULL, 1, 'v1'));
+SELECT brief(project_runs_create(:alpha, 1, NULL));
+SELECT project_runs_create(:alpha, 1, NULL)->'error'->'detail' AS detail;
+SELECT brief(project_runs_get_by_idempotency_key(NULL));
+SELECT brief(project_runs_set_running(NULL));
+SELECT brief(project_runs_set_succeeded(NULL, '{}'));
+SELECT brief(project_runs_set_succeeded(:nobody, NULL));
+SELECT brief(project_runs_set_failed(NULL, 'X', 'y'));
+SELECT brief(project_runs_set_failed(:nobody, NULL, 'y'));
+SELECT brief(project_runs_set_failed(:nobody, 'X', NULL));
+SELECT brief(project_runs_update_metrics(NULL, '{}'));
+SELECT brief(project_runs_update_metrics(:nobody, NULL));
+SELECT brief(project_runs_latest(NULL));
+SELECT brief(project_runs_list(NULL));
+SELECT brief(project_runs_list(:alpha, NULL));
+
+-- Unknown ids.
+SELECT brief(project_runs_create(:nobody, 1, 'v1'));
+SELECT project_runs_create(:nobody, 1, 'v1')->'error' AS error;
+SELECT brief(project_runs_get_by_idempotency_key('no such key'));
+SELECT brief(project_runs_set_running(:nobody));
+SELECT project_runs_set_running(:nobody)->'error' AS error;
+SELECT brief(project_runs_set_succeeded(:nobody, '{}'));
+SELECT brief(project_runs_set_failed(:nobody, 'X', 'y'));
+SELECT brief(project_runs_update_metrics(:nobody, '{}'));
+SELECT brief(project_runs_latest(:nobody));
+SELECT brief(project_runs_list(:nobody));
+
+-- JSON of the wrong kind.
+SELECT (project_runs_create(:alpha, 1, 'v1')->'data'->>'id')::uuid AS run \gset
+SELECT brief(project_runs_update_metrics(:'run', '[1, 2]'));
+SELECT brief(project_runs_update_metrics(:'run', '"fast"'));
+SELECT brief(project_runs_update_metrics(:'run', 'null'));
+SELECT brief(project_runs_set_running(:'run'));
+SELECT brief(project_runs_set_succeeded(:'run', '"done"'));
+SELECT brief(project_runs_set_succeeded(:'run', '[{"a": 1}]'));
+SELECT brief(project_runs_set_succeeded(:'run', '42'));
+SELECT brief(project_runs_set_succeeded(:'run', '{}', '[]'));
+SELECT brief(project_runs_set_failed(:'run', 'X', 'y', '"detail"'));
+SELECT brief(project_runs_set_failed(:'run', 'X', 'y', NULL, '[]'));
+SELECT project_runs_set_succeeded(:'run', '"done"')->'error' AS error;
+-- The run is untouched by all of that.
+SELECT status, metrics, output FROM project_runs WHERE id = :'run';
+
+-- Empty, negative and very long values.
+SELECT brief(project_runs_create(:alpha, 1, ''));
+SELECT brief(project_runs_create(:alpha, -1, 'v1'));
+SELECT brief(project_runs_create(:alpha, 1, 'v1', ''));
+SELECT brief(project_runs_create(:alpha, 1, repeat('v', 201)));
+SELECT brief(project_runs_create(:alpha, 1, repeat('v', 200))) AS at_the_limit;
+SELECT brief(project_runs_create(:alpha, 1, 'v1', repeat('k', 501)));
+SELECT project_runs_create(:alpha, 1, 'v1', repeat('k', 100000))->'error' AS error;
+SELECT brief(project_runs_get_by_idempotency_key(repeat('k', 501)));
+SELECT brief(project_runs_set_failed(:'run', repeat('E', 101), 'y'));
+SELECT brief(project_runs_set_failed(:'run', '', 'y'));
+SELECT brief(project_runs_set_failed(:'run', 'E', repeat('m', 10001)));
+
+-- max_rows out of range.
+SELECT brief(project_runs_list(:alpha, 0));
+SELECT brief(project_runs_list(:alpha, -5));
+SELECT brief(project_runs_list(:alpha, 1001));
+SELECT brief(project_runs_list(:alpha, 2147483647));
+SELECT project_runs_list(:alpha, -5)->'error' AS error;
+SELECT brief(project_runs_list(:alpha, 1000)) AS at_the_limit;
+
+-- Only the run above and the call at the pipeline_version limit wrote anything.
+SELECT count(*) - :runs_before AS new_runs FROM project_runs;
+SELECT 1 AS session_still_usable;
