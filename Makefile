@@ -11,10 +11,12 @@ OBJS = \
 	src/core/error_codes.o \
 	src/core/idempotency.o \
 	src/core/json.o \
+	src/core/pipeline.o \
 	src/core/run_state.o \
 	src/core/uuid7.o \
 	src/pg/config.o \
 	src/pg/functions.o \
+	src/pg/generate.o \
 	src/pg/guard.o \
 	src/pg/project_runs.o \
 	src/pg/result.o \

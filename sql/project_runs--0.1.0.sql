@@ -71,9 +71,22 @@ COMMENT ON TABLE @extschema@.project_runs_settings IS
     'Where the application''s projects and project_inputs tables live (schema.table); '
     'absent rows mean the extension''s own schema.';
 
+-- SQL functions the database owner registered for steps of a pipeline
+-- version; the built-in steps run where none is registered.
+CREATE TABLE @extschema@.project_runs_pipeline_steps (
+    pipeline_version text NOT NULL,
+    step text NOT NULL CHECK (step OPERATOR(pg_catalog.=) ANY
+        (ARRAY['validate_inputs', 'collect_evidence', 'generate_opportunities'])),
+    function regprocedure NOT NULL,
+    PRIMARY KEY (pipeline_version, step)
+);
+COMMENT ON TABLE @extschema@.project_runs_pipeline_steps IS
+    'Step implementations by pipeline version: function(run_id uuid, input jsonb, context jsonb) returns jsonb.';
+
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.project_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.project_run_events', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.project_runs_settings', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.project_runs_pipeline_steps', '');
 
 -- Triggers. They fire ALWAYS, so that session_replication_role = replica
 -- does not switch them off.
@@ -92,6 +105,8 @@ CREATE FUNCTION @extschema@.project_runs_guard_events() RETURNS trigger
     AS 'MODULE_PATHNAME', 'project_runs_guard_events' LANGUAGE C;
 CREATE FUNCTION @extschema@.project_runs_settings_changed() RETURNS trigger
     AS 'MODULE_PATHNAME', 'project_runs_settings_changed' LANGUAGE C;
+CREATE FUNCTION @extschema@.project_runs_pipeline_steps_check() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'project_runs_pipeline_steps_check' LANGUAGE C;
 
 CREATE TRIGGER project_runs_guard_insert BEFORE INSERT ON @extschema@.project_runs
     FOR EACH ROW EXECUTE FUNCTION @extschema@.project_runs_guard_insert();
@@ -108,6 +123,9 @@ CREATE TRIGGER project_run_events_guard BEFORE INSERT OR UPDATE OR DELETE
     FOR EACH ROW EXECUTE FUNCTION @extschema@.project_runs_guard_events();
 CREATE TRIGGER project_run_events_guard_truncate BEFORE TRUNCATE ON @extschema@.project_run_events
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.project_runs_guard_truncate();
+CREATE TRIGGER project_runs_pipeline_steps_check BEFORE INSERT OR UPDATE
+    ON @extschema@.project_runs_pipeline_steps
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.project_runs_pipeline_steps_check();
 CREATE TRIGGER project_runs_settings_check BEFORE INSERT OR UPDATE
     ON @extschema@.project_runs_settings
     FOR EACH ROW EXECUTE FUNCTION @extschema@.project_runs_settings_changed();
@@ -123,6 +141,7 @@ ALTER TABLE @extschema@.project_runs ENABLE ALWAYS TRIGGER project_runs_log_even
 ALTER TABLE @extschema@.project_run_events ENABLE ALWAYS TRIGGER project_run_events_guard;
 ALTER TABLE @extschema@.project_run_events ENABLE ALWAYS TRIGGER project_run_events_guard_truncate;
 ALTER TABLE @extschema@.project_runs_settings ENABLE ALWAYS TRIGGER project_runs_settings_check;
+ALTER TABLE @extschema@.project_runs_pipeline_steps ENABLE ALWAYS TRIGGER project_runs_pipeline_steps_check;
 ALTER TABLE @extschema@.project_runs_settings ENABLE ALWAYS TRIGGER project_runs_settings_reload;
 
 -- Functions. Each returns {"ok": true, "data": ...} or
@@ -183,6 +202,25 @@ COMMENT ON FUNCTION @extschema@.project_runs_list(uuid, integer, timestamptz) IS
 $$Runs of a project, newest first, at most max_rows (1 to 1000), created before a time if given.
 data is an array.$$;
 
+CREATE FUNCTION @extschema@.project_runs_generate(
+    project_id uuid, input_version integer DEFAULT NULL,
+    pipeline_version text DEFAULT '2025-12-23.v1')
+    RETURNS jsonb AS 'MODULE_PATHNAME', 'project_runs_generate' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.project_runs_generate(uuid, integer, text) IS
+$$Generate an analysis: resolve the input, reuse the run for it or run the pipeline's steps.
+Idempotent per project, input version and pipeline version; a failed run is retried as a new attempt. Never raises: errors come back as a failed run.$$;
+
+CREATE FUNCTION @extschema@.project_runs_dashboard()
+    RETURNS jsonb AS 'MODULE_PATHNAME', 'project_runs_dashboard' LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.project_runs_dashboard() IS
+$$Every project the caller can see, newest first, with its last run (null: never run).
+Derived from project_runs at read time; nothing is stored on projects.$$;
+
+CREATE FUNCTION @extschema@.project_runs_current_user_id()
+    RETURNS uuid AS 'MODULE_PATHNAME', 'project_runs_current_user_id' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.project_runs_current_user_id() IS
+$$The caller's user id: the JWT sub claim as Supabase's auth.uid() reads it, or null when absent or not a UUID.$$;
+
 CREATE FUNCTION @extschema@.project_runs_http_status(error_code text)
     RETURNS integer AS 'MODULE_PATHNAME', 'project_runs_http_status'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -216,5 +254,7 @@ $$Diagnostics of the C++ boundary: objects of failed frames still alive (0) and 
 -- writes it.
 REVOKE ALL ON @extschema@.project_runs_settings FROM PUBLIC;
 GRANT SELECT ON @extschema@.project_runs_settings TO PUBLIC;
+REVOKE ALL ON @extschema@.project_runs_pipeline_steps FROM PUBLIC;
+GRANT SELECT ON @extschema@.project_runs_pipeline_steps TO PUBLIC;
 REVOKE ALL ON @extschema@.project_runs FROM PUBLIC;
 REVOKE ALL ON @extschema@.project_run_events FROM PUBLIC;

@@ -369,6 +369,47 @@ Value parse(std::string_view text, int max_depth) {
 }
 
 // Serializes without any whitespace.
+std::string quote(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 2);
+    out += '"';
+    for (char ch : text) {
+        unsigned char c = static_cast<unsigned char>(ch);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    static const char hex[] = "0123456789abcdef";
+                    out += "\\u00";
+                    out += hex[c >> 4];
+                    out += hex[c & 0xf];
+                } else {
+                    out += ch;
+                }
+        }
+    }
+    out += '"';
+    return out;
+}
+
+Value string_value(std::string_view text) {
+    Value v;
+    v.kind = Kind::string;
+    v.text = quote(text);
+    return v;
+}
+
+Value number_value(long long number) {
+    Value v;
+    v.kind = Kind::number;
+    v.text = std::to_string(number);
+    return v;
+}
+
 std::string serialize(const Value& value) {
     std::string out;
     serialize_into(value, out);

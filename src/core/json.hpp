@@ -34,6 +34,16 @@ public:
 // nesting deeper than max_depth.
 Value parse(std::string_view text, int max_depth = 200);
 
+// The JSON text of a string: quoted, with quotes, backslashes and control
+// characters escaped.
+std::string quote(std::string_view text);
+
+// A string value holding text.
+Value string_value(std::string_view text);
+
+// A number value from an integer.
+Value number_value(long long number);
+
 // Compact JSON text of a value.
 std::string serialize(const Value& value);
 

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/json.hpp"
 #include "core/uuid7.hpp"
 #include "pg/guard.hpp"
 
@@ -12,6 +13,7 @@ extern "C" {
 #include "catalog/pg_enum.h"
 #include "datatype/timestamp.h"
 #include "utils/acl.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/regproc.h"
 #include "utils/rls.h"
@@ -265,6 +267,51 @@ const StatementText statement_texts[] = {
     {"DELETE FROM {s}.project_run_events e WHERE e.project_id OPERATOR(pg_catalog.=) $1", "u"},
     // purge_runs
     {"DELETE FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) $1", "u"},
+    // project_owned
+    {"SELECT 1 FROM {projects} p WHERE p.id OPERATOR(pg_catalog.=) $1 "
+     "AND p.user_id OPERATOR(pg_catalog.=) $2",
+     "uu"},
+    // input_by_version: the requested version, a final row first
+    {"SELECT i.status::pg_catalog.text, i.input_json FROM {inputs} i "
+     "WHERE i.project_id OPERATOR(pg_catalog.=) $1 AND i.version OPERATOR(pg_catalog.=) $2 "
+     "ORDER BY (i.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final') DESC LIMIT 1",
+     "ui"},
+    // latest_final_input
+    {"SELECT i.version, i.input_json FROM {inputs} i "
+     "WHERE i.project_id OPERATOR(pg_catalog.=) $1 "
+     "AND i.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final' AND i.version IS NOT NULL "
+     "ORDER BY i.version DESC LIMIT 1",
+     "u"},
+    // start_generated_run
+    {"UPDATE {s}.project_runs AS r SET status = 'running', metrics = $2 "
+     "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'queued' "
+     "RETURNING 1",
+     "uj"},
+    // pipeline_steps: the SQL functions registered for a pipeline version
+    {"SELECT s.step, s.function::pg_catalog.oid FROM {s}.project_runs_pipeline_steps s "
+     "WHERE s.pipeline_version OPERATOR(pg_catalog.=) $1",
+     "t"},
+    // dashboard_all
+    {"SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+     "'project_id', p.id, 'name', p.name, 'last_run', l.last_run) "
+     "ORDER BY p.created_at DESC NULLS LAST, p.id DESC), '[]'::pg_catalog.jsonb) "
+     "FROM {projects} p LEFT JOIN LATERAL ("
+     "SELECT pg_catalog.jsonb_build_object('id', r.id, 'status', r.status, "
+     "'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at) "
+     "AS last_run FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) p.id "
+     "ORDER BY r.created_at DESC, r.id DESC LIMIT 1) l ON true",
+     ""},
+    // dashboard_user
+    {"SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+     "'project_id', p.id, 'name', p.name, 'last_run', l.last_run) "
+     "ORDER BY p.created_at DESC NULLS LAST, p.id DESC), '[]'::pg_catalog.jsonb) "
+     "FROM {projects} p LEFT JOIN LATERAL ("
+     "SELECT pg_catalog.jsonb_build_object('id', r.id, 'status', r.status, "
+     "'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at) "
+     "AS last_run FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) p.id "
+     "ORDER BY r.created_at DESC, r.id DESC LIMIT 1) l ON true "
+     "WHERE p.user_id OPERATOR(pg_catalog.=) $1",
+     "u"},
 };
 static_assert(sizeof statement_texts / sizeof statement_texts[0] ==
                   static_cast<size_t>(Statement::count),
@@ -306,6 +353,7 @@ Oid parameter_type(char code, const Catalog& c) {
         case 'T': return TIMESTAMPTZOID;
         case 'S': return c.status_type;
     }
+    (void)c;
     throw std::logic_error("unknown statement parameter type");
 }
 
@@ -386,6 +434,56 @@ bool is_restore_session(Oid relid) {
 }
 
 SessionFlags& session_flags() { return g_flags; }
+
+std::optional<pg_uuid_t> jwt_user_id() {
+    std::string sub;
+    bool found = guard([&] {
+        const char* claim = GetConfigOption("request.jwt.claim.sub", true, false);
+        if (claim != nullptr && claim[0] != '\0') {
+            sub = claim;
+            return true;
+        }
+        return false;
+    });
+    if (!found) {
+        std::string claims;
+        guard([&] {
+            const char* text = GetConfigOption("request.jwt.claims", true, false);
+            if (text != nullptr) claims = text;
+        });
+        if (claims.empty()) return std::nullopt;
+        json::Value doc;
+        try {
+            doc = json::parse(claims);
+        } catch (const json::ParseError&) {
+            return std::nullopt;  // not JSON: no user
+        }
+        const json::Value* value = doc.find("\"sub\"");
+        if (value == nullptr || value->kind != json::Kind::string || value->text.size() < 2)
+            return std::nullopt;
+        sub = value->text.substr(1, value->text.size() - 2);
+    }
+    std::optional<UuidBytes> bytes = parse_uuid(sub);
+    if (!bytes) return std::nullopt;
+    pg_uuid_t uuid;
+    memcpy(uuid.data, bytes->data(), UUID_LEN);
+    return uuid;
+}
+
+CallerScope caller_scope() {
+    Oid runs = catalog().runs_relid;
+    int rls = guard([&] { return check_enable_rls(runs, InvalidOid, true); });
+    CallerScope scope;
+    if (rls != RLS_ENABLED) {
+        scope.kind = Scope::all;
+        return scope;
+    }
+    if (std::optional<pg_uuid_t> user = jwt_user_id()) {
+        scope.kind = Scope::user;
+        scope.user = *user;
+    }
+    return scope;
+}
 
 void register_callbacks() {
     CacheRegisterRelcacheCallback(on_relcache_change, (Datum)0);

@@ -71,6 +71,13 @@ enum class Statement {
     list,
     purge_events,
     purge_runs,
+    project_owned,
+    input_by_version,
+    latest_final_input,
+    start_generated_run,
+    pipeline_steps,
+    dashboard_all,
+    dashboard_user,
     count
 };
 
@@ -85,6 +92,20 @@ pg_uuid_t new_run_uuid();
 // current user bypasses row-level security on rel (superuser, BYPASSRLS or
 // the table's owner).
 bool is_restore_session(Oid relid);
+
+// Whose projects the caller sees: row-level security on project_runs
+// decides, exactly as it does for the table itself.
+enum class Scope { all, user, none };
+struct CallerScope {
+    Scope kind = Scope::none;
+    pg_uuid_t user{};
+};
+CallerScope caller_scope();
+
+// The caller's user id: the JWT "sub" claim, read as Supabase's auth.uid()
+// reads it (request.jwt.claim.sub, else request.jwt.claims ->> 'sub');
+// nullopt when it is missing or not a UUID.
+std::optional<pg_uuid_t> jwt_user_id();
 
 // Backend state that the functions and triggers share. Each flag is set
 // only around one SPI call and reset on the way out, on error included.

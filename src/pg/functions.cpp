@@ -14,27 +14,6 @@ using namespace project_runs::pg;
 
 namespace {
 
-// A NULL argument that must have a value.
-Datum null_argument(Call& call, const char* name) {
-    return call.error(ErrorCode::invalid_argument, std::string(name) + " must not be null",
-                      "{\"argument\": " + json_quote(name) + "}");
-}
-
-// A text argument longer than its limit.
-Datum too_long(Call& call, const char* name, std::size_t limit) {
-    return call.error(ErrorCode::invalid_argument,
-                      std::string(name) + " is longer than " + std::to_string(limit) + " bytes",
-                      "{\"argument\": " + json_quote(name) +
-                          ", \"max_bytes\": " + std::to_string(limit) + "}");
-}
-
-// A jsonb argument of the wrong kind.
-Datum wrong_kind(Call& call, const char* name, JsonKind kind) {
-    return call.error(ErrorCode::invalid_argument,
-                      std::string(name) + " must be a JSON object, not " + json_kind_name(kind),
-                      "{\"argument\": " + json_quote(name) + "}");
-}
-
 // The detail object naming a run.
 std::string run_detail(const pg_uuid_t& run_id) {
     return "{\"run_id\": " + json_quote(uuid_text(run_id)) + "}";
@@ -43,13 +22,6 @@ std::string run_detail(const pg_uuid_t& run_id) {
 Datum run_not_found(Call& call, const pg_uuid_t& run_id) {
     return call.error(ErrorCode::not_found, "run " + uuid_text(run_id) + " does not exist",
                       run_detail(run_id));
-}
-
-Datum config_missing(Call& call, const std::string& table) {
-    return call.error(ErrorCode::config,
-                      "table " + table + " does not exist",
-                      "{\"table\": " + json_quote(table) +
-                          ", \"hint\": \"create it, or point project_runs_settings at it\"}");
 }
 
 // After a guarded UPDATE matched no row: NOT_FOUND or ILLEGAL_TRANSITION
@@ -109,10 +81,7 @@ PR_FUNCTION(project_runs_create) {
     const Catalog& cat = catalog();
     if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
     Datum project = UUIDPGetDatum(&project_id);
-    if (call.run(Statement::project_exists, {project}, nullptr, false, 1) == 0)
-        return call.error(ErrorCode::project_not_found,
-                          "project " + uuid_text(project_id) + " does not exist",
-                          "{\"project_id\": " + json_quote(uuid_text(project_id)) + "}");
+    if (!project_visible(call, project_id, false)) return project_not_found(call, project_id);
 
     Datum pipeline = guard([&] { return PointerGetDatum(cstring_to_text_with_len(
                                           pipeline_version.data(), pipeline_version.size())); });
@@ -279,10 +248,7 @@ PR_FUNCTION(project_runs_latest) {
     const Catalog& cat = catalog();
     if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
     Datum project = UUIDPGetDatum(&project_id);
-    if (call.run(Statement::project_exists, {project}, nullptr, true, 1) == 0)
-        return call.error(ErrorCode::project_not_found,
-                          "project " + uuid_text(project_id) + " does not exist",
-                          "{\"project_id\": " + json_quote(uuid_text(project_id)) + "}");
+    if (!project_visible(call, project_id, true)) return project_not_found(call, project_id);
     bool is_null;
     if (call.run(Statement::latest, {project}, nullptr, true, 1) == 0) return call.ok(0, true);
     return call.ok(call.value(0, 1, &is_null), false);
@@ -303,10 +269,7 @@ PR_FUNCTION(project_runs_list) {
     const Catalog& cat = catalog();
     if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
     Datum project = UUIDPGetDatum(&project_id);
-    if (call.run(Statement::project_exists, {project}, nullptr, true, 1) == 0)
-        return call.error(ErrorCode::project_not_found,
-                          "project " + uuid_text(project_id) + " does not exist",
-                          "{\"project_id\": " + json_quote(uuid_text(project_id)) + "}");
+    if (!project_visible(call, project_id, true)) return project_not_found(call, project_id);
     char nulls[] = {' ', ' ', PG_ARGISNULL(2) ? 'n' : ' ', '\0'};
     call.run(Statement::list,
              {project, Int32GetDatum(max_rows), PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2)},

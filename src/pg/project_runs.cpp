@@ -109,3 +109,12 @@ PR_FUNCTION(project_runs_debug_state) {
                        ", \"trusted_insert\": " + (flags.trusted_insert ? "true" : "false") + "}";
     return call.jsonb_from_text(text);
 }
+
+// The caller's user id from the JWT claims, or null.
+PR_FUNCTION(project_runs_current_user_id) {
+    std::optional<pg_uuid_t> user = jwt_user_id();
+    if (!user) PG_RETURN_NULL();
+    pg_uuid_t* out = static_cast<pg_uuid_t*>(guard([] { return palloc(sizeof(pg_uuid_t)); }));
+    *out = *user;
+    return UUIDPGetDatum(out);
+}

@@ -3,37 +3,14 @@
 
 #include <cstdio>
 
+#include "core/json.hpp"
 #include "core/uuid7.hpp"
 #include "pg/fault.hpp"
 #include "pg/guard.hpp"
 
 namespace project_runs::pg {
 
-std::string json_quote(std::string_view text) {
-    std::string out;
-    out.reserve(text.size() + 2);
-    out += '"';
-    for (char ch : text) {
-        unsigned char c = static_cast<unsigned char>(ch);
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += ch;
-                }
-        }
-    }
-    out += '"';
-    return out;
-}
+std::string json_quote(std::string_view text) { return json::quote(text); }
 
 void Call::connect() {
     guard([] {
@@ -146,6 +123,22 @@ Datum Call::error(ErrorCode code, std::string_view message, std::string_view det
     return finish(jsonb_from_text(text));
 }
 
+Datum Call::failed_run(ErrorCode code, std::string_view message, std::string_view detail_json,
+                       Datum run, bool created) {
+    std::string text = "{\"ok\": false, \"created\": ";
+    text += created ? "true" : "false";
+    text += ", \"error\": {\"code\": ";
+    text += json_quote(error_code_name(code));
+    text += ", \"message\": ";
+    text += json_quote(message);
+    text += ", \"detail\": ";
+    text += detail_json.empty() ? std::string_view("null") : detail_json;
+    text += "}, \"data\": ";
+    text += jsonb_text(run);
+    text += "}";
+    return finish(jsonb_from_text(text));
+}
+
 std::string text_argument(FunctionCallInfo fcinfo, int n) {
     return guard([&] {
         text* t = PG_GETARG_TEXT_PP(n);
@@ -176,6 +169,50 @@ std::string uuid_text(const pg_uuid_t& uuid) {
     UuidBytes bytes;
     memcpy(bytes.data(), uuid.data, UUID_LEN);
     return uuid_to_string(bytes);
+}
+
+// A NULL argument that must have a value.
+Datum null_argument(Call& call, const char* name) {
+    return call.error(ErrorCode::invalid_argument, std::string(name) + " must not be null",
+                      "{\"argument\": " + json_quote(name) + "}");
+}
+
+// A text argument longer than its limit.
+Datum too_long(Call& call, const char* name, std::size_t limit) {
+    return call.error(ErrorCode::invalid_argument,
+                      std::string(name) + " is longer than " + std::to_string(limit) + " bytes",
+                      "{\"argument\": " + json_quote(name) +
+                          ", \"max_bytes\": " + std::to_string(limit) + "}");
+}
+
+// A jsonb argument of the wrong kind.
+Datum wrong_kind(Call& call, const char* name, JsonKind kind) {
+    return call.error(ErrorCode::invalid_argument,
+                      std::string(name) + " must be a JSON object, not " + json_kind_name(kind),
+                      "{\"argument\": " + json_quote(name) + "}");
+}
+
+Datum config_missing(Call& call, const std::string& table) {
+    return call.error(ErrorCode::config,
+                      "table " + table + " does not exist",
+                      "{\"table\": " + json_quote(table) +
+                          ", \"hint\": \"create it, or point project_runs_settings at it\"}");
+}
+
+Datum project_not_found(Call& call, const pg_uuid_t& project_id) {
+    return call.error(ErrorCode::project_not_found,
+                      "project " + uuid_text(project_id) + " does not exist",
+                      "{\"project_id\": " + json_quote(uuid_text(project_id)) + "}");
+}
+
+bool project_visible(Call& call, const pg_uuid_t& project_id, bool read_only) {
+    CallerScope scope = caller_scope();
+    if (scope.kind == Scope::none) return false;
+    Datum project = UUIDPGetDatum(const_cast<pg_uuid_t*>(&project_id));
+    if (scope.kind == Scope::all)
+        return call.run(Statement::project_exists, {project}, nullptr, read_only, 1) > 0;
+    return call.run(Statement::project_owned, {project, UUIDPGetDatum(&scope.user)}, nullptr,
+                    read_only, 1) > 0;
 }
 
 }  // namespace project_runs::pg

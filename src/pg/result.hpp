@@ -44,6 +44,11 @@ public:
     // JSON text or empty for null.
     Datum error(ErrorCode code, std::string_view message, std::string_view detail_json = {});
 
+    // {"ok": false, "created": created, "error": {...}, "data": <run>}: the
+    // result of a run that exists and failed.
+    Datum failed_run(ErrorCode code, std::string_view message, std::string_view detail_json,
+                     Datum run, bool created);
+
     // A jsonb built from JSON text in the caller's memory.
     Datum jsonb_from_text(const std::string& text) const;
 
@@ -68,5 +73,16 @@ const char* json_kind_name(JsonKind kind);
 
 // The canonical text of a uuid.
 std::string uuid_text(const pg_uuid_t& uuid);
+
+// Error results shared by the functions.
+Datum null_argument(Call& call, const char* name);
+Datum too_long(Call& call, const char* name, std::size_t limit);
+Datum wrong_kind(Call& call, const char* name, JsonKind kind);
+Datum config_missing(Call& call, const std::string& table);
+Datum project_not_found(Call& call, const pg_uuid_t& project_id);
+
+// True when the project exists and the caller may see it: its own project
+// under row-level security, any project for a role that bypasses it.
+bool project_visible(Call& call, const pg_uuid_t& project_id, bool read_only);
 
 }  // namespace project_runs::pg

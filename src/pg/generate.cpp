@@ -1,0 +1,417 @@
+// project_runs_generate: the idempotent, step-aware orchestrator, and
+// project_runs_dashboard. The whole run happens in the caller's
+// transaction: queued -> running -> steps -> succeeded or failed.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error_codes.hpp"
+#include "core/idempotency.hpp"
+#include "core/json.hpp"
+#include "core/pipeline.hpp"
+#include "core/uuid7.hpp"
+#include "pg/config.hpp"
+#include "pg/guard.hpp"
+#include "pg/result.hpp"
+
+extern "C" {
+#include "utils/acl.h"
+#include "utils/resowner.h"
+}
+
+using namespace project_runs;
+using namespace project_runs::pg;
+using pipeline::StepRecord;
+using pipeline::StepStatus;
+
+namespace {
+
+// Unix microseconds now.
+std::int64_t unix_now_us() {
+    TimestampTz now = GetCurrentTimestamp();
+    return now + static_cast<std::int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *
+                     SECS_PER_DAY * USECS_PER_SEC;
+}
+
+// What a failed step leaves behind.
+struct StepFailure {
+    ErrorCode code = ErrorCode::step_failed;
+    std::string sqlstate;
+    std::string message;
+};
+
+// Runs f in a subtransaction. A Postgres ERROR or C++ exception inside
+// rolls the subtransaction back and is returned as a failure; the caller's
+// transaction goes on. Subtransactions that write nothing take no XID, so
+// thousands of them in one transaction do not overflow the subxid cache.
+template <typename F>
+std::optional<StepFailure> in_subtransaction(F&& f) {
+    MemoryContext context = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    ErrorData* volatile pg_error = nullptr;
+    std::exception_ptr cpp_error;
+    guard([] { BeginInternalSubTransaction(nullptr); });
+    MemoryContextSwitchTo(context);
+    PG_TRY();
+    {
+        try {
+            f();
+        } catch (...) {
+            cpp_error = std::current_exception();
+        }
+        if (cpp_error)
+            RollbackAndReleaseCurrentSubTransaction();
+        else
+            ReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(context);
+        CurrentResourceOwner = owner;
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(context);
+        pg_error = CopyErrorData();
+        FlushErrorState();
+        RollbackAndReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(context);
+        CurrentResourceOwner = owner;
+    }
+    PG_END_TRY();
+    if (pg_error != nullptr) {
+        StepFailure failure;
+        failure.sqlstate = unpack_sql_state(pg_error->sqlerrcode);
+        failure.message = pg_error->message != nullptr ? pg_error->message : "error";
+        guard([&] { FreeErrorData(pg_error); });
+        return failure;
+    }
+    if (cpp_error) {
+        try {
+            std::rethrow_exception(cpp_error);
+        } catch (const pg::Error& e) {
+            StepFailure failure;
+            failure.sqlstate = unpack_sql_state(e.sqlerrcode());
+            failure.message = e.what();
+            return failure;
+        } catch (const std::exception& e) {
+            return StepFailure{ErrorCode::step_failed, "XX000", e.what()};
+        }
+    }
+    return std::nullopt;
+}
+
+// A pipeline step as the run executes it: built in, or a SQL function the
+// database owner registered for this pipeline version.
+struct Step {
+    std::string name;
+    Oid function = InvalidOid;
+};
+
+// The steps of a pipeline version, with any registered functions.
+std::vector<Step> load_steps(Call& call, Datum pipeline_version) {
+    std::vector<Step> steps;
+    for (std::string_view name : pipeline::step_names) steps.push_back(Step{std::string(name)});
+    if (!OidIsValid(catalog().steps_relid)) return steps;
+    uint64 rows = call.run(Statement::pipeline_steps, {pipeline_version}, nullptr, true);
+    for (uint64 i = 0; i < rows; i++) {
+        bool null;
+        std::string name = guard([&] {
+            return std::string(TextDatumGetCString(call.value(i, 1, &null)));
+        });
+        Oid function = DatumGetObjectId(call.value(i, 2, &null));
+        for (Step& step : steps)
+            if (step.name == name) step.function = function;
+    }
+    return steps;
+}
+
+// Calls a registered step function(run_id, input, context) and returns the
+// JSON text of its result.
+std::string call_registered_step(const Call& call, Oid function, Datum run_id, Datum input,
+                                 Datum context) {
+    Datum result = 0;
+    bool is_null = false;
+    guard([&] {
+        AclResult acl = pg_proc_aclcheck(function, GetUserId(), ACL_EXECUTE);
+        if (acl != ACLCHECK_OK) aclcheck_error(acl, OBJECT_FUNCTION, get_func_name(function));
+        LOCAL_FCINFO(fcinfo, 3);
+        FmgrInfo flinfo;
+        fmgr_info(function, &flinfo);
+        InitFunctionCallInfoData(*fcinfo, &flinfo, 3, InvalidOid, nullptr, nullptr);
+        fcinfo->args[0].value = run_id;
+        fcinfo->args[0].isnull = false;
+        fcinfo->args[1].value = input;
+        fcinfo->args[1].isnull = false;
+        fcinfo->args[2].value = context;
+        fcinfo->args[2].isnull = false;
+        result = FunctionCallInvoke(fcinfo);
+        is_null = fcinfo->isnull;
+    });
+    return is_null ? std::string("null") : call.jsonb_text(result);
+}
+
+// The resolved input of a run.
+struct Input {
+    int32 version = 0;
+    std::string json;  // input_json as JSON text
+    Datum datum = 0;   // input_json as jsonb
+    bool is_null = true;
+};
+
+// The id of the run in a jsonb run object.
+pg_uuid_t run_id_of(Datum run) {
+    std::string text = guard([&] {
+        Jsonb* j = DatumGetJsonbP(run);
+        JsonbValue key;
+        key.type = jbvString;
+        key.val.string.val = const_cast<char*>("id");
+        key.val.string.len = 2;
+        JsonbValue* v = findJsonbValueFromContainer(&j->root, JB_FOBJECT, &key);
+        if (v == nullptr || v->type != jbvString) elog(ERROR, "run without id");
+        return std::string(v->val.string.val, v->val.string.len);
+    });
+    std::optional<UuidBytes> bytes = parse_uuid(text);
+    if (!bytes) throw std::runtime_error("run id is not a UUID");
+    pg_uuid_t id;
+    memcpy(id.data, bytes->data(), UUID_LEN);
+    return id;
+}
+
+// Creates a run that failed before an input was resolved (NO_INPUTS,
+// INPUT_NOT_FOUND): queued -> failed, no key, no input version.
+Datum fail_without_input(Call& call, const pg_uuid_t& project_id, Datum pipeline,
+                         const std::string& pipeline_version, ErrorCode code,
+                         const std::string& message, const std::string& detail) {
+    Datum project = UUIDPGetDatum(const_cast<pg_uuid_t*>(&project_id));
+    char create_nulls[] = {' ', 'n', ' ', 'n', ' ', '\0'};
+    uint64 inserted;
+    {
+        SessionFlags& flags = session_flags();
+        flags.trusted_project = project_id;
+        FlagScope trusted(flags.trusted_insert);
+        inserted = call.run(Statement::create_insert,
+                            {project, Int32GetDatum(0), pipeline, (Datum)0, Int32GetDatum(1)},
+                            create_nulls);
+    }
+    if (inserted != 1) throw std::runtime_error("could not create the failed run");
+    bool null;
+    Datum run = call.value(0, 1, &null);
+    pg_uuid_t id = run_id_of(run);
+    std::vector<StepRecord> steps = pipeline::pending_steps();
+    for (StepRecord& step : steps) step.status = StepStatus::skipped;
+    std::string metrics = pipeline::metrics_json(pipeline_version, steps);
+    Datum code_text = guard([&] { return CStringGetTextDatum(error_code_name(code).data()); });
+    Datum message_text = guard([&] { return CStringGetTextDatum(message.c_str()); });
+    Datum detail_jsonb = call.jsonb_from_text(detail);
+    Datum metrics_jsonb = call.jsonb_from_text(metrics);
+    if (call.run(Statement::set_failed,
+                 {UUIDPGetDatum(&id), code_text, message_text, detail_jsonb, metrics_jsonb}) != 1)
+        throw std::runtime_error("could not fail the run");
+    return call.failed_run(code, message, detail, call.value(0, 1, &null), true);
+}
+
+// Runs the steps of a queued run and finishes it.
+Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& project_text,
+                  const Input& input, Datum pipeline, const std::string& pipeline_version) {
+    Datum id = UUIDPGetDatum(const_cast<pg_uuid_t*>(&run_id));
+    std::vector<StepRecord> records = pipeline::pending_steps();
+    if (call.run(Statement::start_generated_run,
+                 {id, call.jsonb_from_text(pipeline::metrics_json(pipeline_version, records))}) != 1)
+        throw std::runtime_error("the new run was not queued");
+    std::vector<Step> steps = load_steps(call, pipeline);
+
+    json::Value input_value;
+    bool input_parsed = false;
+    std::vector<std::pair<std::string, std::string>> outputs;
+    std::optional<StepFailure> failure;
+    std::string failed_step;
+    for (std::size_t i = 0; i < steps.size(); i++) {
+        StepRecord& record = records[i];
+        if (failure) {
+            record.status = StepStatus::skipped;
+            continue;
+        }
+        record.status = StepStatus::running;
+        record.started_us = unix_now_us();
+        std::string output;
+        if (OidIsValid(steps[i].function)) {
+            std::string context = "{\"project_id\":" + json::quote(project_text) +
+                                  ",\"input_version\":" + std::to_string(input.version) +
+                                  ",\"pipeline_version\":" + json::quote(pipeline_version) +
+                                  ",\"step\":" + json::quote(steps[i].name) + ",\"previous\":{";
+            for (std::size_t k = 0; k < outputs.size(); k++)
+                context += (k ? "," : "") + json::quote(outputs[k].first) + ":" + outputs[k].second;
+            context += "}}";
+            Datum context_jsonb = call.jsonb_from_text(context);
+            Oid function = steps[i].function;
+            failure = in_subtransaction([&] {
+                output = call_registered_step(call, function, id, input.datum, context_jsonb);
+            });
+        } else {
+            try {
+                if (!input_parsed) {
+                    input_value = json::parse(input.json);
+                    input_parsed = true;
+                }
+                json::Value result;
+                if (steps[i].name == "validate_inputs") {
+                    result = pipeline::validate_inputs(input_value);
+                } else if (steps[i].name == "collect_evidence") {
+                    result = pipeline::collect_evidence(input_value);
+                } else {
+                    json::Value evidence;
+                    for (const auto& [name, text] : outputs)
+                        if (name == "collect_evidence") evidence = json::parse(text);
+                    result = pipeline::generate_opportunities(input_value, evidence);
+                }
+                output = json::serialize(result);
+            } catch (const pipeline::InvalidInputs& e) {
+                failure = StepFailure{ErrorCode::invalid_inputs, "22023", e.what()};
+            } catch (const pg::Error&) {
+                throw;  // a Postgres ERROR outside a subtransaction: the transaction is lost
+            } catch (const std::exception& e) {
+                failure = StepFailure{ErrorCode::step_failed, "XX000", e.what()};
+            }
+        }
+        record.finished_us = unix_now_us();
+        if (failure) {
+            record.status = StepStatus::failed;
+            failed_step = steps[i].name;
+            record.error_json = "{\"sqlstate\":" + json::quote(failure->sqlstate) +
+                                ",\"message\":" + json::quote(failure->message) + "}";
+        } else {
+            record.status = StepStatus::succeeded;
+            outputs.emplace_back(steps[i].name, output);
+        }
+    }
+
+    std::string metrics = pipeline::metrics_json(pipeline_version, records);
+    bool null;
+    if (!failure) {
+        std::string output = pipeline::output_json(pipeline_version, input.version, outputs);
+        if (call.run(Statement::set_succeeded,
+                     {id, call.jsonb_from_text(output), call.jsonb_from_text(metrics)}) != 1)
+            throw std::runtime_error("the running run could not succeed");
+        return call.ok(call.value(0, 1, &null), false, 1);
+    }
+    std::string message = failure->code == ErrorCode::invalid_inputs
+                              ? "input " + std::to_string(input.version) + " is not valid: " +
+                                    failure->message
+                              : "step " + failed_step + " failed: " + failure->message;
+    std::string detail = "{\"step\": " + json::quote(failed_step) +
+                         ", \"sqlstate\": " + json::quote(failure->sqlstate) +
+                         ", \"message\": " + json::quote(failure->message) + "}";
+    Datum code_text =
+        guard([&] { return CStringGetTextDatum(error_code_name(failure->code).data()); });
+    Datum message_text = guard([&] { return CStringGetTextDatum(message.c_str()); });
+    if (call.run(Statement::set_failed, {id, code_text, message_text, call.jsonb_from_text(detail),
+                                         call.jsonb_from_text(metrics)}) != 1)
+        throw std::runtime_error("the running run could not fail");
+    return call.failed_run(failure->code, message, detail, call.value(0, 1, &null), true);
+}
+
+}  // namespace
+
+PR_FUNCTION(project_runs_generate) {
+    Call call(fcinfo);
+    if (PG_ARGISNULL(0)) return null_argument(call, "project_id");
+    if (PG_ARGISNULL(2)) return null_argument(call, "pipeline_version");
+    pg_uuid_t project_id = *PG_GETARG_UUID_P(0);
+    bool requested = !PG_ARGISNULL(1);
+    int32 requested_version = requested ? PG_GETARG_INT32(1) : 0;
+    std::string pipeline_version = text_argument(fcinfo, 2);
+    if (pipeline_version.empty())
+        return call.error(ErrorCode::invalid_argument, "pipeline_version must not be empty",
+                          "{\"argument\": \"pipeline_version\"}");
+    if (pipeline_version.size() > max_pipeline_version_bytes)
+        return too_long(call, "pipeline_version", max_pipeline_version_bytes);
+
+    call.connect();
+    const Catalog& cat = catalog();
+    if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
+    if (!OidIsValid(inputs_relid())) return config_missing(call, cat.inputs_sql);
+    if (!project_visible(call, project_id, false)) return project_not_found(call, project_id);
+    std::string project_text = uuid_text(project_id);
+    Datum project = UUIDPGetDatum(&project_id);
+    Datum pipeline = PG_GETARG_DATUM(2);
+
+    // The input: the requested version if it is final, else the newest final one.
+    Input input;
+    bool null;
+    if (requested) {
+        bool found = call.run(Statement::input_by_version,
+                              {project, Int32GetDatum(requested_version)}, nullptr, false, 1) > 0;
+        bool final = found && guard([&] {
+                         Datum status = call.value(0, 1, &null);
+                         return !null && strcmp(TextDatumGetCString(status), "final") == 0;
+                     });
+        if (!final)
+            return fail_without_input(
+                call, project_id, pipeline, pipeline_version, ErrorCode::input_not_found,
+                "project " + project_text + " has no final input version " +
+                    std::to_string(requested_version),
+                "{\"project_id\": " + json::quote(project_text) +
+                    ", \"input_version\": " + std::to_string(requested_version) +
+                    ", \"found\": " + (found ? "\"not final\"" : "false") + "}");
+        input.version = requested_version;
+    } else {
+        if (call.run(Statement::latest_final_input, {project}, nullptr, false, 1) == 0)
+            return fail_without_input(call, project_id, pipeline, pipeline_version,
+                                      ErrorCode::no_inputs,
+                                      "project " + project_text + " has no final input",
+                                      "{\"project_id\": " + json::quote(project_text) + "}");
+        input.version = DatumGetInt32(call.value(0, 1, &null));
+    }
+    {
+        // Both input statements return input_json second.
+        Datum datum = call.value(0, 2, &input.is_null);
+        if (!input.is_null) {
+            input.datum = guard([&] { return SPI_datumTransfer(datum, false, -1); });
+            input.json = call.jsonb_text(input.datum);
+        } else {
+            input.datum = call.jsonb_from_text("null");
+            input.json = "null";
+        }
+    }
+
+    // The run for the key: the existing one, or a new attempt.
+    std::string key = generation_key(project_text, input.version, pipeline_version);
+    Datum key_datum = guard([&] { return CStringGetTextDatum(key.c_str()); });
+    for (int round = 0; round < 5; round++) {
+        int32 attempt = 1;
+        if (call.run(Statement::create_lookup, {key_datum}, nullptr, false, 1) > 0) {
+            RunStatus status = status_from_oid(DatumGetObjectId(call.value(0, 1, &null)));
+            if (status != RunStatus::failed) return call.ok(call.value(0, 6, &null), false, 0);
+            attempt = DatumGetInt32(call.value(0, 2, &null)) + 1;
+        }
+        uint64 inserted;
+        {
+            SessionFlags& flags = session_flags();
+            flags.trusted_project = project_id;
+            FlagScope trusted(flags.trusted_insert);
+            inserted = call.run(Statement::create_insert,
+                                {project, Int32GetDatum(input.version), pipeline, key_datum,
+                                 Int32GetDatum(attempt)});
+        }
+        if (inserted == 1) {
+            pg_uuid_t run_id = run_id_of(call.value(0, 1, &null));
+            return execute_run(call, run_id, project_text, input, pipeline, pipeline_version);
+        }
+    }
+    return call.error(ErrorCode::idempotency_conflict,
+                      "idempotency key is already used for another run",
+                      "{\"idempotency_key\": " + json::quote(key) + "}");
+}
+
+PR_FUNCTION(project_runs_dashboard) {
+    Call call(fcinfo);
+    call.connect();
+    const Catalog& cat = catalog();
+    if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
+    CallerScope scope = caller_scope();
+    if (scope.kind == Scope::none) return call.ok(call.jsonb_from_text("[]"), false);
+    if (scope.kind == Scope::all)
+        call.run(Statement::dashboard_all, {}, nullptr, true, 1);
+    else
+        call.run(Statement::dashboard_user, {UUIDPGetDatum(&scope.user)}, nullptr, true, 1);
+    bool null;
+    return call.ok(call.value(0, 1, &null), false);
+}
