@@ -24,7 +24,7 @@ OBJS = \
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = setup functions bad_input metrics boundary invariants
+REGRESS = setup functions bad_input metrics boundary invariants generate dashboard
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 ISOLATION = create_race

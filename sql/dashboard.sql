@@ -1,0 +1,26 @@
+-- project_runs_dashboard: every visible project, newest first, with its
+-- last run derived from project_runs, or null ("Never").
+INSERT INTO projects (id, user_id, name, created_at) VALUES
+    ('00000000-0000-4000-8000-0000000000f1', '00000000-0000-4000-8000-0000000000f0', 'Old', '2024-01-01'),
+    ('00000000-0000-4000-8000-0000000000f2', '00000000-0000-4000-8000-0000000000f0', 'New', '2030-01-01'),
+    ('00000000-0000-4000-8000-0000000000f3', '00000000-0000-4000-8000-0000000000f0', 'Newest, never run', '2031-01-01');
+SELECT brief(project_runs_create('00000000-0000-4000-8000-0000000000f1', 1, 'v1'));
+SELECT (project_runs_create('00000000-0000-4000-8000-0000000000f1', 2, 'v1')->'data'->>'id')::uuid AS old_last \gset
+SELECT brief(project_runs_set_running(:'old_last'));
+SELECT brief(project_runs_create('00000000-0000-4000-8000-0000000000f2', 1, 'v1'));
+
+SELECT (project_runs_dashboard()->>'ok')::bool AS ok,
+       jsonb_array_length(project_runs_dashboard()->'data') = (SELECT count(*) FROM projects) AS every_project;
+-- Newest projects first; last run or "Never".
+SELECT d->>'name' AS name, coalesce(d->'last_run'->>'status', 'Never') AS last_run,
+       (d->'last_run'->>'id')::uuid = (SELECT id FROM project_runs r WHERE r.project_id = (d->>'project_id')::uuid
+                                       ORDER BY created_at DESC, id DESC LIMIT 1) AS is_newest_run,
+       CASE jsonb_typeof(d->'last_run') WHEN 'object' THEN (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(d->'last_run') k) END AS last_run_keys
+FROM jsonb_array_elements(project_runs_dashboard()->'data') WITH ORDINALITY AS t(d, n)
+WHERE d->>'name' IN ('Old', 'New', 'Newest, never run') ORDER BY n;
+SELECT (d->'last_run'->>'id')::uuid = :'old_last' AS old_shows_its_last_run
+FROM jsonb_array_elements(project_runs_dashboard()->'data') d WHERE d->>'name' = 'Old';
+
+-- "Last run" is never stored: no latest_* column anywhere in the database.
+SELECT count(*) AS latest_columns FROM information_schema.columns
+WHERE column_name LIKE 'latest\_%' AND table_schema NOT IN ('pg_catalog', 'information_schema');

@@ -1,0 +1,178 @@
+-- project_runs_generate: input resolution, idempotency, retries, the
+-- built-in and registered steps, and errors that come back as failed runs.
+\set alpha '''00000000-0000-4000-8000-00000000000a'''
+INSERT INTO projects (id, user_id, name, created_at) VALUES
+    ('00000000-0000-4000-8000-0000000000d1', '00000000-0000-4000-8000-0000000000d0', 'Gen', now()),
+    ('00000000-0000-4000-8000-0000000000d2', '00000000-0000-4000-8000-0000000000d0', 'Drafts only', now()),
+    ('00000000-0000-4000-8000-0000000000d3', '00000000-0000-4000-8000-0000000000d0', 'No inputs', now()),
+    ('00000000-0000-4000-8000-0000000000d4', '00000000-0000-4000-8000-0000000000d0', 'Bad inputs', now());
+\set gen '''00000000-0000-4000-8000-0000000000d1'''
+\set drafts '''00000000-0000-4000-8000-0000000000d2'''
+\set empty '''00000000-0000-4000-8000-0000000000d3'''
+\set bad '''00000000-0000-4000-8000-0000000000d4'''
+INSERT INTO project_inputs (project_id, version, status, input_json) VALUES
+    (:gen, 1, 'draft', '{"hypothesis": "draft"}'),
+    (:gen, 2, 'final', '{"hypothesis": "teams want reports", "market": "EU", "size": 40}'),
+    (:gen, 3, 'draft', '{"hypothesis": "newer draft"}'),
+    (:drafts, 1, 'draft', '{"hypothesis": "x"}'),
+    (:bad, 1, 'final', '[]'),
+    (:bad, 2, 'final', '{}'),
+    (:bad, 3, 'final', '"text"'),
+    (:bad, 4, 'final', NULL);
+
+-- A short view of a generate result.
+CREATE FUNCTION gen_brief(result jsonb) RETURNS TABLE (ok bool, created bool, code text,
+    status text, input_version int, attempt int, key text)
+LANGUAGE sql AS $$
+    SELECT (result->>'ok')::bool, (result->>'created')::bool, result->'error'->>'code',
+           result->'data'->>'status', (result->'data'->>'input_version')::int,
+           (result->'data'->>'attempt')::int,
+           regexp_replace(result->'data'->>'idempotency_key', '^[0-9a-f-]{36}', '<project>')
+$$;
+
+-- The highest final version is used (drafts do not count), and the run
+-- goes queued -> running -> succeeded with every step recorded.
+SELECT * FROM gen_brief(project_runs_generate(:gen));
+SELECT (project_runs_latest(:gen)->'data'->>'id')::uuid AS run \gset
+SELECT output->>'pipeline_version' AS pipeline_version, output->'input_version' AS input_version,
+       output->'summary'->'validate_inputs' AS validate_inputs,
+       output->'summary'->'collect_evidence'->'count' AS evidence,
+       output->'summary'->'generate_opportunities'->'count' AS opportunities
+FROM project_runs WHERE id = :'run';
+SELECT jsonb_pretty(output->'summary'->'generate_opportunities'->'opportunities') AS opportunities
+FROM project_runs WHERE id = :'run';
+SELECT metrics->>'pipeline_version' AS pipeline_version FROM project_runs WHERE id = :'run';
+SELECT s.name, s.status, s.error, s.started_at IS NOT NULL AS has_start,
+       s.finished_at >= s.started_at AS ordered, s.duration_ms >= 0 AS has_duration
+FROM project_runs r, jsonb_to_recordset(r.metrics->'steps')
+    AS s(name text, status text, started_at timestamptz, finished_at timestamptz, duration_ms float8, error jsonb)
+WHERE r.id = :'run';
+SELECT string_agg(coalesce(from_status::text, '-') || '>' || to_status, ' ' ORDER BY at) AS events
+FROM project_run_events WHERE run_id = :'run';
+
+-- The double click: the same run comes back, nothing runs again.
+SELECT * FROM gen_brief(project_runs_generate(:gen));
+SELECT project_runs_generate(:gen)->'data'->>'id' = :'run' AS same_run,
+       (SELECT count(*) FROM project_run_events WHERE run_id = :'run') AS events_unchanged;
+-- Asking for the version explicitly is the same key.
+SELECT * FROM gen_brief(project_runs_generate(:gen, 2));
+SELECT count(*) AS runs FROM project_runs WHERE project_id = :gen;
+
+-- A requested version that is a draft or missing: a failed run, INPUT_NOT_FOUND.
+SELECT * FROM gen_brief(project_runs_generate(:gen, 3));
+SELECT r->'error'->'detail' AS detail, r->'data'->'input_version' AS input_version,
+       project_runs_http_status(r->'error'->>'code') AS http
+FROM project_runs_generate(:gen, 9) AS r;
+
+-- No final input at all: a failed run with NO_INPUTS, no input version, no key.
+SELECT * FROM gen_brief(project_runs_generate(:drafts));
+SELECT * FROM gen_brief(project_runs_generate(:empty));
+SELECT r->'error'->>'message' AS message, project_runs_http_status(r->'error'->>'code') AS http,
+       jsonb_path_query_array(r->'data'->'metrics', '$.steps[*].status') AS steps
+FROM project_runs_generate(:empty) AS r;
+SELECT string_agg(coalesce(e.from_status::text, '-') || '>' || e.to_status, ' ' ORDER BY e.at) AS events
+FROM project_run_events e WHERE e.run_id = (project_runs_latest(:empty)->'data'->>'id')::uuid;
+SELECT count(*) AS no_input_runs FROM project_runs WHERE project_id = :empty;
+
+-- input_json that is not a non-empty object: INVALID_INPUTS at validate_inputs.
+SELECT * FROM gen_brief(project_runs_generate(:bad, 1));
+SELECT * FROM gen_brief(project_runs_generate(:bad, 2));
+SELECT * FROM gen_brief(project_runs_generate(:bad, 3));
+SELECT * FROM gen_brief(project_runs_generate(:bad, 4));
+SELECT r->'error' AS error FROM project_runs_generate(:bad, 2) AS r;
+SELECT s.name, s.status, s.error->>'message' AS error
+FROM project_runs_generate(:bad, 1) AS r,
+     jsonb_to_recordset(r->'data'->'metrics'->'steps') AS s(name text, status text, error jsonb);
+-- Each call after a failure is a new attempt.
+SELECT attempt, status, error_code FROM project_runs WHERE project_id = :bad AND input_version = 1 ORDER BY attempt;
+
+-- No project, or bad arguments: an error without a run.
+SELECT * FROM gen_brief(project_runs_generate('00000000-0000-4000-8000-00000000dead'));
+SELECT * FROM gen_brief(project_runs_generate(NULL));
+SELECT * FROM gen_brief(project_runs_generate(:gen, NULL, NULL));
+SELECT * FROM gen_brief(project_runs_generate(:gen, NULL, ''));
+SELECT * FROM gen_brief(project_runs_generate(:gen, NULL, repeat('p', 201)));
+
+-- Registered steps. Only a function (uuid, jsonb, jsonb) returns jsonb fits.
+CREATE TABLE step_switch (fail bool, writes int DEFAULT 0);
+INSERT INTO step_switch VALUES (true);
+CREATE FUNCTION flaky_evidence(run_id uuid, input jsonb, context jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE step_switch SET writes = writes + 1;
+    IF (SELECT fail FROM step_switch) THEN
+        RAISE EXCEPTION 'evidence service unavailable' USING ERRCODE = '58000';
+    END IF;
+    RETURN jsonb_build_object('evidence', jsonb_build_array(jsonb_build_object('field', 'custom')),
+                              'count', 1, 'saw_step', context->>'step',
+                              'saw_validate', context->'previous'->'validate_inputs');
+END
+$$;
+CREATE FUNCTION wrong_shape(run_id uuid, input jsonb) RETURNS jsonb LANGUAGE sql AS 'SELECT input';
+SELECT expect_error($$INSERT INTO project_runs_pipeline_steps VALUES ('flaky.v1', 'collect_evidence', 'wrong_shape(uuid,jsonb)')$$);
+SELECT expect_error($$INSERT INTO project_runs_pipeline_steps VALUES ('flaky.v1', 'no_such_step', 'flaky_evidence(uuid,jsonb,jsonb)')$$);
+INSERT INTO project_runs_pipeline_steps VALUES ('flaky.v1', 'collect_evidence', 'flaky_evidence(uuid,jsonb,jsonb)');
+
+-- The step raises: the run fails with STEP_FAILED, its detail names the
+-- step, SQLSTATE and message, later steps are skipped, the step's writes
+-- are rolled back, and the call returns normally.
+SELECT * FROM gen_brief(project_runs_generate(:gen, NULL, 'flaky.v1'));
+SELECT r->'error'->>'message' AS message, r->'data'->'error_detail' AS detail
+FROM project_runs_generate(:gen, NULL, 'flaky.v1') AS r;
+SELECT s.name, s.status, s.error
+FROM project_runs r, jsonb_to_recordset(r.metrics->'steps') AS s(name text, status text, error jsonb)
+WHERE r.project_id = :gen AND r.pipeline_version = 'flaky.v1' AND r.attempt = 1;
+SELECT writes AS kept_writes FROM step_switch;
+-- Once the step works, the retry succeeds as attempt 3, and then is reused.
+UPDATE step_switch SET fail = false;
+SELECT * FROM gen_brief(project_runs_generate(:gen, NULL, 'flaky.v1'));
+SELECT * FROM gen_brief(project_runs_generate(:gen, NULL, 'flaky.v1'));
+SELECT output->'summary'->'collect_evidence' AS evidence,
+       output->'summary'->'generate_opportunities' AS opportunities
+FROM project_runs WHERE project_id = :gen AND pipeline_version = 'flaky.v1' AND status = 'succeeded';
+SELECT writes AS kept_writes FROM step_switch;
+SELECT attempt, status FROM project_runs WHERE project_id = :gen AND pipeline_version = 'flaky.v1' ORDER BY attempt;
+
+-- Only the owner changes the registry; others may read it.
+CREATE ROLE step_stranger;
+GRANT SELECT ON projects, project_inputs TO step_stranger;
+SET ROLE step_stranger;
+SELECT expect_error($$INSERT INTO project_runs_pipeline_steps VALUES ('x', 'collect_evidence', 'flaky_evidence(uuid,jsonb,jsonb)')$$);
+SELECT expect_error($$DELETE FROM project_runs_pipeline_steps$$);
+SELECT count(*) AS visible_registrations FROM project_runs_pipeline_steps;
+RESET ROLE;
+
+-- A step the caller may not execute fails as a step, not as a crash.
+CREATE FUNCTION locked_step(run_id uuid, input jsonb, context jsonb) RETURNS jsonb
+LANGUAGE sql AS $$ SELECT '{"secret": true}'::jsonb $$;
+REVOKE EXECUTE ON FUNCTION locked_step(uuid, jsonb, jsonb) FROM PUBLIC;
+INSERT INTO project_runs_pipeline_steps VALUES ('locked.v1', 'generate_opportunities', 'locked_step(uuid,jsonb,jsonb)');
+GRANT ALL ON project_runs, project_run_events, step_switch TO step_stranger;
+SET ROLE step_stranger;
+SELECT r->'error'->>'code' AS code, r->'error'->'detail' AS detail
+FROM project_runs_generate(:gen, 2, 'locked.v1') AS r;
+RESET ROLE;
+REVOKE ALL ON projects, project_inputs, project_runs, project_run_events, step_switch FROM step_stranger;
+DROP ROLE step_stranger;
+
+-- Thousands of calls in one transaction, with a registered step running
+-- in a subtransaction each time, finish without error.
+INSERT INTO projects (id, user_id, name)
+SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(4096 + g), 12, '0'))::uuid,
+       '00000000-0000-4000-8000-0000000000e0', 'Loop ' || g
+FROM generate_series(1, 2000) g;
+INSERT INTO project_inputs (project_id, version, status, input_json)
+SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(4096 + g), 12, '0'))::uuid, 1, 'final', '{"n": 1}'
+FROM generate_series(1, 2000) g;
+BEGIN;
+SELECT count(*) FILTER (WHERE (r->>'ok')::bool) AS succeeded, count(*) AS calls
+FROM generate_series(1, 2000) g,
+     LATERAL project_runs_generate(('00000000-0000-4000-8000-' || lpad(to_hex(4096 + g), 12, '0'))::uuid, NULL, 'flaky.v1') AS r;
+COMMIT;
+
+-- A missing project_inputs table: CONFIG, no run.
+BEGIN;
+ALTER TABLE project_inputs RENAME TO project_inputs_moved;
+SELECT * FROM gen_brief(project_runs_generate(:gen));
+ROLLBACK;
+SELECT project_runs_debug_state();
