@@ -149,8 +149,11 @@ REVOKE EXECUTE ON FUNCTION locked_step(uuid, jsonb, jsonb) FROM PUBLIC;
 INSERT INTO project_runs_pipeline_steps VALUES ('locked.v1', 'generate_opportunities', 'locked_step(uuid,jsonb,jsonb)');
 GRANT ALL ON project_runs, project_run_events, step_switch TO step_stranger;
 SET ROLE step_stranger;
+-- (as the project's owner, through the JWT claims)
+SET request.jwt.claims = '{"sub": "00000000-0000-4000-8000-0000000000d0", "role": "authenticated"}';
 SELECT r->'error'->>'code' AS code, r->'error'->'detail' AS detail
 FROM project_runs_generate(:gen, 2, 'locked.v1') AS r;
+RESET request.jwt.claims;
 RESET ROLE;
 REVOKE ALL ON projects, project_inputs, project_runs, project_run_events, step_switch FROM step_stranger;
 DROP ROLE step_stranger;

@@ -110,13 +110,30 @@ SELECT rule, outcome FROM check_rules() WHERE outcome NOT LIKE 'PR%' AND rule NO
 SELECT count(*) AS refused_under_replica FROM check_rules() WHERE outcome LIKE 'PR%';
 RESET session_replication_role;
 
--- As an ordinary role with every privilege on the tables.
+-- As an ordinary role with every privilege on the tables, signed in (JWT
+-- claims) as the owner of the project, so that row-level security lets it
+-- reach the runs. No policy allows DELETE, and none allows UPDATE of
+-- events, so those statements match no row at all (nothing changes, see
+-- below) before a trigger could refuse them.
 CREATE ROLE ledger_writer;
 GRANT ALL ON project_runs, project_run_events, fixture, projects TO ledger_writer;
 SET ROLE ledger_writer;
+SET request.jwt.claim.sub = '00000000-0000-4000-8000-0000000000a1';
 SELECT rule, outcome FROM check_rules() WHERE outcome NOT LIKE 'PR%' AND rule NOT LIKE 'legal:%';
 SELECT count(*) AS refused_for_ordinary_role FROM check_rules() WHERE outcome LIKE 'PR%';
 RESET ROLE;
+
+-- As a role with BYPASSRLS (like Supabase's service_role): it sees every
+-- run, and the triggers bind it all the same.
+CREATE ROLE ledger_service BYPASSRLS;
+GRANT ALL ON project_runs, project_run_events, fixture, projects TO ledger_service;
+SET ROLE ledger_service;
+RESET request.jwt.claim.sub;
+SELECT rule, outcome FROM check_rules() WHERE outcome NOT LIKE 'PR%' AND rule NOT LIKE 'legal:%';
+SELECT count(*) AS refused_for_bypassrls_role FROM check_rules() WHERE outcome LIKE 'PR%';
+RESET ROLE;
+REVOKE ALL ON project_runs, project_run_events, fixture, projects FROM ledger_service;
+DROP ROLE ledger_service;
 
 -- Nothing above changed a run or an event.
 SELECT name, status FROM fixture JOIN project_runs ON id = run ORDER BY name;
@@ -167,9 +184,11 @@ RESET row_security;
 SELECT expect_error($$INSERT INTO project_runs (id, project_id, input_version, pipeline_version, status, created_at, started_at, finished_at) VALUES ('01900000-0000-7000-8000-000000000004', '00000000-0000-4000-8000-00000000000a', 1, 'old', 'succeeded', '2025-01-01', '2025-01-01', '2025-01-01')$$);
 -- Nor may an ordinary role use it.
 SET ROLE ledger_writer;
+SET request.jwt.claim.sub = '00000000-0000-4000-8000-0000000000a1';
 SET row_security = off;
 SELECT expect_error($$INSERT INTO project_runs (id, project_id, input_version, pipeline_version, status, created_at, started_at, finished_at) VALUES ('01900000-0000-7000-8000-000000000005', '00000000-0000-4000-8000-00000000000a', 1, 'old', 'succeeded', '2025-01-01', '2025-01-01', '2025-01-01')$$);
 RESET row_security;
+RESET request.jwt.claim.sub;
 RESET ROLE;
 
 -- The owner's purge is the one path that deletes; others may not call it.

@@ -256,5 +256,57 @@ REVOKE ALL ON @extschema@.project_runs_settings FROM PUBLIC;
 GRANT SELECT ON @extschema@.project_runs_settings TO PUBLIC;
 REVOKE ALL ON @extschema@.project_runs_pipeline_steps FROM PUBLIC;
 GRANT SELECT ON @extschema@.project_runs_pipeline_steps TO PUBLIC;
+CREATE FUNCTION @extschema@.project_runs_visible_project_ids()
+    RETURNS uuid[] AS 'MODULE_PATHNAME', 'project_runs_visible_project_ids'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.project_runs_visible_project_ids() IS
+$$The ids of the caller's projects (user_id = the JWT sub claim), for the row-level security policies.$$;
+
+-- Row-level security, as Supabase and PostgREST expect it: a user sees,
+-- inserts and updates only runs of its own projects; nobody deletes; a
+-- session without a user id (anon) sees nothing. Roles that bypass RLS
+-- (service_role, superusers, the tables' owner) see everything, and the
+-- triggers bind them all the same. The user's projects are looked up once
+-- per statement (the sub-select becomes an InitPlan), and project_id is
+-- indexed.
+ALTER TABLE @extschema@.project_runs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.project_run_events ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY project_runs_select ON @extschema@.project_runs FOR SELECT
+    USING (project_id OPERATOR(pg_catalog.=) ANY ((SELECT @extschema@.project_runs_visible_project_ids())::pg_catalog.uuid[]));
+CREATE POLICY project_runs_insert ON @extschema@.project_runs FOR INSERT
+    WITH CHECK (project_id OPERATOR(pg_catalog.=) ANY ((SELECT @extschema@.project_runs_visible_project_ids())::pg_catalog.uuid[]));
+CREATE POLICY project_runs_update ON @extschema@.project_runs FOR UPDATE
+    USING (project_id OPERATOR(pg_catalog.=) ANY ((SELECT @extschema@.project_runs_visible_project_ids())::pg_catalog.uuid[]))
+    WITH CHECK (project_id OPERATOR(pg_catalog.=) ANY ((SELECT @extschema@.project_runs_visible_project_ids())::pg_catalog.uuid[]));
+CREATE POLICY project_run_events_select ON @extschema@.project_run_events FOR SELECT
+    USING (project_id OPERATOR(pg_catalog.=) ANY ((SELECT @extschema@.project_runs_visible_project_ids())::pg_catalog.uuid[]));
+-- The runs trigger appends events as the caller.
+CREATE POLICY project_run_events_insert ON @extschema@.project_run_events FOR INSERT
+    WITH CHECK (project_id OPERATOR(pg_catalog.=) ANY ((SELECT @extschema@.project_runs_visible_project_ids())::pg_catalog.uuid[]));
+
+-- Privileges: nothing on the tables for PUBLIC. Where Supabase's roles
+-- exist, exactly what each needs, whatever default privileges the schema
+-- has: authenticated and service_role read and write runs (the triggers
+-- decide what a write may do) and append events through the trigger;
+-- anon gets nothing on the tables (its calls answer NOT_FOUND); nobody but
+-- the owner deletes, truncates or calls project_runs_purge.
 REVOKE ALL ON @extschema@.project_runs FROM PUBLIC;
 REVOKE ALL ON @extschema@.project_run_events FROM PUBLIC;
+DO $grants$
+DECLARE
+    supabase_role text;
+BEGIN
+    FOREACH supabase_role IN ARRAY ARRAY['anon', 'authenticated', 'service_role'] LOOP
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) supabase_role) THEN
+            EXECUTE pg_catalog.format('REVOKE ALL ON TABLE @extschema@.project_runs, @extschema@.project_run_events, '
+                '@extschema@.project_runs_settings, @extschema@.project_runs_pipeline_steps FROM %I', supabase_role);
+            EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION @extschema@.project_runs_purge(uuid) FROM %I', supabase_role);
+            IF supabase_role OPERATOR(pg_catalog.<>) 'anon' THEN
+                EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON TABLE @extschema@.project_runs TO %I', supabase_role);
+                EXECUTE pg_catalog.format('GRANT SELECT, INSERT ON TABLE @extschema@.project_run_events TO %I', supabase_role);
+            END IF;
+        END IF;
+    END LOOP;
+END
+$grants$;

@@ -312,6 +312,10 @@ const StatementText statement_texts[] = {
      "ORDER BY r.created_at DESC, r.id DESC LIMIT 1) l ON true "
      "WHERE p.user_id OPERATOR(pg_catalog.=) $1",
      "u"},
+    // owned_project_ids
+    {"SELECT COALESCE(pg_catalog.array_agg(p.id), '{}'::pg_catalog.uuid[]) FROM {projects} p "
+     "WHERE p.user_id OPERATOR(pg_catalog.=) $1",
+     "u"},
 };
 static_assert(sizeof statement_texts / sizeof statement_texts[0] ==
                   static_cast<size_t>(Statement::count),

@@ -78,6 +78,7 @@ enum class Statement {
     pipeline_steps,
     dashboard_all,
     dashboard_user,
+    owned_project_ids,
     count
 };
 

@@ -9,6 +9,10 @@
 #include "pg/guard.hpp"
 #include "pg/result.hpp"
 
+extern "C" {
+#include "utils/acl.h"
+}
+
 using namespace project_runs;
 using namespace project_runs::pg;
 
@@ -145,6 +149,9 @@ PR_FUNCTION(project_runs_get_by_idempotency_key) {
     if (key.size() > max_idempotency_key_bytes)
         return too_long(call, "idempotency_key", max_idempotency_key_bytes);
     call.connect();
+    if (caller_scope().kind == Scope::none)
+        return call.error(ErrorCode::not_found, "no run has this idempotency key",
+                          "{\"idempotency_key\": " + json_quote(key) + "}");
     if (call.run(Statement::get_by_key, {PG_GETARG_DATUM(0)}, nullptr, true, 1) == 0)
         return call.error(ErrorCode::not_found, "no run has this idempotency key",
                           "{\"idempotency_key\": " + json_quote(key) + "}");
@@ -157,6 +164,8 @@ PR_FUNCTION(project_runs_set_running) {
     if (PG_ARGISNULL(0)) return null_argument(call, "run_id");
     pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
     call.connect();
+    // A caller without a user id sees no run (and holds no privilege on the table).
+    if (caller_scope().kind == Scope::none) return run_not_found(call, run_id);
     Datum id = UUIDPGetDatum(&run_id);
     bool is_null;
     if (call.run(Statement::set_running, {id}) == 1) return call.ok(call.value(0, 1, &is_null), false);
@@ -177,6 +186,8 @@ PR_FUNCTION(project_runs_set_succeeded) {
     if (!object_or_null(fcinfo, 2, &kind)) return wrong_kind(call, "metrics", kind);
     pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
     call.connect();
+    // A caller without a user id sees no run (and holds no privilege on the table).
+    if (caller_scope().kind == Scope::none) return run_not_found(call, run_id);
     Datum id = UUIDPGetDatum(&run_id);
     char nulls[] = {' ', ' ', PG_ARGISNULL(2) ? 'n' : ' ', '\0'};
     if (call.run(Statement::set_succeeded, {id, PG_GETARG_DATUM(1), PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2)}, nulls) == 1) {
@@ -204,6 +215,8 @@ PR_FUNCTION(project_runs_set_failed) {
     if (!object_or_null(fcinfo, 4, &kind)) return wrong_kind(call, "metrics", kind);
     pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
     call.connect();
+    // A caller without a user id sees no run (and holds no privilege on the table).
+    if (caller_scope().kind == Scope::none) return run_not_found(call, run_id);
     Datum id = UUIDPGetDatum(&run_id);
     char nulls[] = {' ', ' ', ' ', PG_ARGISNULL(3) ? 'n' : ' ', PG_ARGISNULL(4) ? 'n' : ' ', '\0'};
     if (call.run(Statement::set_failed,
@@ -225,6 +238,8 @@ PR_FUNCTION(project_runs_update_metrics) {
     if (kind != JsonKind::object) return wrong_kind(call, "metrics", kind);
     pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
     call.connect();
+    // A caller without a user id sees no run (and holds no privilege on the table).
+    if (caller_scope().kind == Scope::none) return run_not_found(call, run_id);
     Datum id = UUIDPGetDatum(&run_id);
     bool is_null;
     if (call.run(Statement::update_metrics, {id, PG_GETARG_DATUM(1)}) == 1)
@@ -283,6 +298,12 @@ PR_FUNCTION(project_runs_purge) {
     if (PG_ARGISNULL(0)) return null_argument(call, "project_id");
     pg_uuid_t project_id = *PG_GETARG_UUID_P(0);
     call.connect();
+    Oid runs_relid = catalog().runs_relid;
+    bool owner = guard([&] { return pg_class_ownercheck(runs_relid, GetUserId()); });
+    if (!owner)
+        throw Violation(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                        "only the owner of project_runs may purge runs",
+                        "project_runs_purge erases a project's runs and events for good.");
     Datum project = UUIDPGetDatum(&project_id);
     uint64 events, runs;
     {

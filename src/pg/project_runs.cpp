@@ -11,6 +11,7 @@
 #include "pg/result.hpp"
 
 extern "C" {
+#include "utils/array.h"
 #include "utils/guc.h"
 
 PG_MODULE_MAGIC;
@@ -117,4 +118,20 @@ PR_FUNCTION(project_runs_current_user_id) {
     pg_uuid_t* out = static_cast<pg_uuid_t*>(guard([] { return palloc(sizeof(pg_uuid_t)); }));
     *out = *user;
     return UUIDPGetDatum(out);
+}
+
+// The ids of the projects owned by the caller's user id, as an array, for
+// the row-level security policies (evaluated once per statement).
+PR_FUNCTION(project_runs_visible_project_ids) {
+    Call call(fcinfo);
+    std::optional<pg_uuid_t> user = jwt_user_id();
+    if (!user) return call.finish(guard([] {
+        return PointerGetDatum(construct_empty_array(UUIDOID));
+    }));
+    call.connect();
+    if (!OidIsValid(projects_relid())) return call.finish(guard([] {
+        return PointerGetDatum(construct_empty_array(UUIDOID));
+    }));
+    call.run(Statement::owned_project_ids, {UUIDPGetDatum(&*user)}, nullptr, true, 1);
+    return call.finish(call.copy_column(1));
 }

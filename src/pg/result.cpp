@@ -37,7 +37,7 @@ Datum Call::value(uint64 row, int column, bool* is_null) const {
     });
 }
 
-Datum Call::jsonb_column(int column) const {
+Datum Call::copy_column(int column) const {
     return guard([&] {
         bool is_null;
         Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column, &is_null);

@@ -32,7 +32,7 @@ public:
     Datum value(uint64 row, int column, bool* is_null) const;
 
     // A column of the first row, copied out to the caller's memory.
-    Datum jsonb_column(int column) const;
+    Datum copy_column(int column) const;
 
     // Disconnects and returns result.
     Datum finish(Datum result);
