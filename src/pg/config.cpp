@@ -156,7 +156,13 @@ void load_catalog() {
     }
     c.projects_sql = qualified_sql(c.projects_schema, c.projects_name);
     c.inputs_sql = qualified_sql(c.inputs_schema, c.inputs_name);
-    c.generation = ++g_generation;
+    // Plans follow the generation: keep it when nothing they depend on
+    // changed (a relcache flush after ANALYZE, say), so they stay prepared.
+    bool same = g_generation != 0 && c.schema == g_catalog.schema &&
+                c.runs_relid == g_catalog.runs_relid && c.events_relid == g_catalog.events_relid &&
+                c.status_type == g_catalog.status_type &&
+                c.projects_sql == g_catalog.projects_sql && c.inputs_sql == g_catalog.inputs_sql;
+    c.generation = same ? g_generation : ++g_generation;
     g_catalog = std::move(c);
     g_catalog_valid = true;
 }
