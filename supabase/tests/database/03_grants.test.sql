@@ -1,0 +1,310 @@
+-- 03_grants: exact table and function privileges for anon, authenticated, service_role and PUBLIC; volatility; comments; RLS as installed.
+--
+-- Layout of `supabase test db` (pg_prove): one transaction, rolled back at the
+-- end, so nothing is left behind. The file first builds what a Supabase project
+-- has (the API roles, the default privileges, auth.uid(), the application's
+-- tables with RLS), where a plain PostgreSQL database lacks it, then creates
+-- the extension and fixtures for two users, A and B. Callers are replayed as
+-- PostgREST does it (see pg_temp.request below). Needs pg_prove/psql (\gset)
+-- and pgTAP reachable with search_path = public, where CREATE EXTENSION pgtap
+-- puts it on a plain database.
+BEGIN;
+SET LOCAL client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+-- ---------------------------------------------------------------------------
+-- What a Supabase project has (created here when missing, so that the file
+-- also runs on plain PostgreSQL; everything is rolled back at the end).
+-- ---------------------------------------------------------------------------
+-- The API roles. Roles are cluster-wide: create them only when missing, and
+-- tolerate another session creating them at the same moment.
+DO $roles$
+DECLARE
+    r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['anon', 'authenticated', 'service_role'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+            BEGIN
+                EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT%s', r,
+                               CASE WHEN r = 'service_role' THEN ' BYPASSRLS' ELSE '' END);
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                NULL;
+            END;
+        END IF;
+    END LOOP;
+END
+$roles$;
+GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;
+-- Supabase's default privileges: every new table, function and sequence in
+-- public is granted to the API roles. Set BEFORE the extension is created,
+-- so the extension script has to take back what it does not want them to have.
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO anon, authenticated, service_role;
+-- auth.uid() as Supabase defines it (only when the project has none).
+CREATE SCHEMA IF NOT EXISTS auth;
+GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;
+DO $uid$
+BEGIN
+    IF to_regprocedure('auth.uid()') IS NULL THEN
+        CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $f$
+            SELECT coalesce(nullif(current_setting('request.jwt.claim.sub', true), ''),
+                            (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'))::uuid
+        $f$;
+        GRANT EXECUTE ON FUNCTION auth.uid() TO anon, authenticated, service_role;
+    END IF;
+END
+$uid$;
+
+-- A clean slate for this transaction: no earlier copy of the extension or of
+-- the application's tables (all of this is rolled back at the end).
+DROP EXTENSION IF EXISTS project_runs CASCADE;
+DROP TABLE IF EXISTS public.projects, public.project_inputs CASCADE;
+
+-- The application's tables, as a Supabase app has them: granted to the API
+-- roles by the default privileges above, projects protected by RLS.
+CREATE TABLE public.projects (
+    id uuid PRIMARY KEY,
+    user_id uuid NOT NULL,
+    name text,
+    created_at timestamptz DEFAULT now()
+);
+CREATE TABLE public.project_inputs (
+    project_id uuid,
+    version int,
+    status text,
+    input_json jsonb,
+    created_at timestamptz DEFAULT now()
+);
+ALTER TABLE public.projects ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "users manage their own projects" ON public.projects
+    FOR ALL TO authenticated
+    USING (user_id = (SELECT auth.uid()))
+    WITH CHECK (user_id = (SELECT auth.uid()));
+
+CREATE EXTENSION project_runs SCHEMA public;
+
+-- Fixtures. User A owns projects A1 (with runs) and A2 (never run); user B
+-- owns B1 (with one run). Made in a superuser (SQL editor) session.
+INSERT INTO public.projects (id, user_id, name, created_at) VALUES
+    ('a1a1a1a1-0000-4000-8000-000000000001', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'A1', '2025-01-01'),
+    ('a2a2a2a2-0000-4000-8000-000000000002', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'A2', '2025-02-01'),
+    ('b1b1b1b1-0000-4000-8000-000000000001', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'B1', '2025-03-01');
+INSERT INTO public.project_inputs (project_id, version, status, input_json) VALUES
+    ('a1a1a1a1-0000-4000-8000-000000000001', 1, 'final', '{"topic": "alpha"}'),
+    ('a2a2a2a2-0000-4000-8000-000000000002', 1, 'final', '{"topic": "alpha two"}'),
+    ('b1b1b1b1-0000-4000-8000-000000000001', 1, 'final', '{"topic": "beta"}');
+
+-- Runs, made in the SQL editor session: A1 has a queued run and a succeeded
+-- run (4 events), B1 a queued run (1 event).
+SELECT public.project_runs_create('a1a1a1a1-0000-4000-8000-000000000001', 1, 'v1', 'key-a-queued')->'data'->>'id' AS a_queued \gset
+SELECT public.project_runs_create('a1a1a1a1-0000-4000-8000-000000000001', 1, 'v2', 'key-a-succeeded')->'data'->>'id' AS a_succeeded \gset
+SELECT public.project_runs_set_running(:'a_succeeded')->>'ok' AS a_running_ok \gset
+SELECT public.project_runs_set_succeeded(:'a_succeeded', '{"summary": {"n": 1}}')->>'ok' AS a_succeeded_ok \gset
+SELECT public.project_runs_create('b1b1b1b1-0000-4000-8000-000000000001', 1, 'v1', 'key-b')->'data'->>'id' AS b_queued \gset
+
+-- ---------------------------------------------------------------------------
+-- Callers. PostgREST starts every request transaction with
+--   select set_config('search_path', 'public', true), set_config('role', <role>, true),
+--          set_config('request.jwt.claims', <claims>, true), set_config('request.method', 'POST', true);
+-- (role and claims from the request's JWT), then runs the call. pg_temp.request()
+-- runs exactly that statement and returns a TAP comment naming the caller; the
+-- settings last until the next pg_temp.request() / pg_temp.sql_editor() or the
+-- end of the transaction, like PostgREST's.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION pg_temp.request(role text, claims text) RETURNS text
+LANGUAGE plpgsql AS $f$
+BEGIN
+    PERFORM set_config('request.jwt.claim.sub', '', true);  -- no leftover legacy claim
+    EXECUTE $q$select set_config('search_path', 'public', true), set_config('role', $1, true), $q$
+         || $q$set_config('request.jwt.claims', $2, true), set_config('request.method', 'POST', true)$q$
+        USING role, claims;
+    RETURN '# request as ' || role || ', claims ' || claims;
+END
+$f$;
+-- PostgREST before v9 set one setting per claim instead (request.jwt.claim.sub,
+-- request.jwt.claim.role, ...); claims, if given, is also set as request.jwt.claims.
+CREATE FUNCTION pg_temp.legacy_request(role text, sub text, claims text DEFAULT '') RETURNS text
+LANGUAGE plpgsql AS $f$
+BEGIN
+    PERFORM set_config('request.jwt.claims', claims, true);
+    EXECUTE $q$select set_config('search_path', 'public', true), set_config('role', $1, true), $q$
+         || $q$set_config('request.jwt.claim.sub', $2, true), set_config('request.jwt.claim.role', $1, true), $q$
+         || $q$set_config('request.method', 'POST', true)$q$
+        USING role, sub;
+    RETURN '# legacy request as ' || role || ', request.jwt.claim.sub ' || sub;
+END
+$f$;
+-- The SQL editor: the session's own role (the superuser that created the
+-- extension), no JWT claims, the session's search_path.
+CREATE FUNCTION pg_temp.sql_editor() RETURNS text
+LANGUAGE plpgsql AS $f$
+BEGIN
+    SET LOCAL ROLE NONE;
+    SET LOCAL search_path TO DEFAULT;
+    PERFORM set_config('request.jwt.claims', '', true), set_config('request.jwt.claim.sub', '', true),
+            set_config('request.method', '', true);
+    RETURN '# SQL editor session as ' || current_user;
+END
+$f$;
+
+-- The privileges a role holds on a table (directly, through PUBLIC or a
+-- role it belongs to), in a fixed order.
+CREATE FUNCTION pg_temp.table_privs(role text, tbl regclass) RETURNS text[] LANGUAGE sql STABLE AS $f$
+    SELECT coalesce(array_agg(p ORDER BY n), '{}')
+    FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) WITH ORDINALITY t(p, n)
+    WHERE has_table_privilege(role, tbl, p)
+$f$;
+-- Column privileges a role holds on any column of a table.
+CREATE FUNCTION pg_temp.column_privs(role text, tbl regclass) RETURNS text[] LANGUAGE sql STABLE AS $f$
+    SELECT coalesce(array_agg(p ORDER BY n), '{}')
+    FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'REFERENCES']) WITH ORDINALITY t(p, n)
+    WHERE has_any_column_privilege(role, tbl, p)
+$f$;
+-- Runs a one-value query in a read-only transaction, as PostgREST runs
+-- GET /rpc (in a subtransaction that is rolled back, so the rest of the test
+-- stays read-write); returns the value as text, or 'ERROR <SQLSTATE>: <message>'.
+CREATE FUNCTION pg_temp.read_only(query text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+    result text;
+    state text;
+    message text;
+BEGIN
+    BEGIN
+        PERFORM set_config('transaction_read_only', 'on', true);
+        EXECUTE query INTO result;
+        RAISE EXCEPTION USING ERRCODE = 'PRTOK', MESSAGE = coalesce(result, '<null>');
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
+        RETURN CASE WHEN state = 'PRTOK' THEN message ELSE 'ERROR ' || state || ': ' || message END;
+    END;
+END
+$f$;
+-- The extension's functions.
+CREATE FUNCTION pg_temp.extension_functions() RETURNS SETOF regprocedure LANGUAGE sql STABLE AS $f$
+    SELECT p.oid::regprocedure
+    FROM pg_proc p
+    JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+    JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'project_runs'
+$f$;
+
+SELECT plan(69);
+
+-- ---------------------------------------------------------------------------
+-- Table privileges: exactly these, although Supabase's default privileges
+-- granted ALL on every new table in public to anon, authenticated and
+-- service_role when the extension created its tables.
+-- ---------------------------------------------------------------------------
+SELECT is(pg_temp.table_privs('anon', 'project_runs'), '{}', 'anon: no privilege on project_runs');
+SELECT is(pg_temp.table_privs('authenticated', 'project_runs'), '{SELECT,INSERT,UPDATE}', 'authenticated: SELECT, INSERT, UPDATE on project_runs');
+SELECT is(pg_temp.table_privs('service_role', 'project_runs'), '{SELECT,INSERT,UPDATE}', 'service_role: SELECT, INSERT, UPDATE on project_runs');
+SELECT is(pg_temp.table_privs('public', 'project_runs'), '{}', 'PUBLIC: no privilege on project_runs');
+SELECT is(pg_temp.table_privs('anon', 'project_run_events'), '{}', 'anon: no privilege on project_run_events');
+SELECT is(pg_temp.table_privs('authenticated', 'project_run_events'), '{SELECT,INSERT}', 'authenticated: SELECT, INSERT on project_run_events');
+SELECT is(pg_temp.table_privs('service_role', 'project_run_events'), '{SELECT,INSERT}', 'service_role: SELECT, INSERT on project_run_events');
+SELECT is(pg_temp.table_privs('public', 'project_run_events'), '{}', 'PUBLIC: no privilege on project_run_events');
+-- The settings and the registered steps: readable by every role (the
+-- functions run as the caller and read them), written by the owner only.
+SELECT is(pg_temp.table_privs('anon', 'project_runs_settings'), '{SELECT}', 'anon: only SELECT on project_runs_settings');
+SELECT is(pg_temp.table_privs('authenticated', 'project_runs_settings'), '{SELECT}', 'authenticated: only SELECT on project_runs_settings');
+SELECT is(pg_temp.table_privs('service_role', 'project_runs_settings'), '{SELECT}', 'service_role: only SELECT on project_runs_settings');
+SELECT is(pg_temp.table_privs('public', 'project_runs_settings'), '{SELECT}', 'PUBLIC: only SELECT on project_runs_settings');
+SELECT is(pg_temp.table_privs('anon', 'project_runs_pipeline_steps'), '{SELECT}', 'anon: only SELECT on project_runs_pipeline_steps');
+SELECT is(pg_temp.table_privs('authenticated', 'project_runs_pipeline_steps'), '{SELECT}', 'authenticated: only SELECT on project_runs_pipeline_steps');
+SELECT is(pg_temp.table_privs('service_role', 'project_runs_pipeline_steps'), '{SELECT}', 'service_role: only SELECT on project_runs_pipeline_steps');
+SELECT is(pg_temp.table_privs('public', 'project_runs_pipeline_steps'), '{SELECT}', 'PUBLIC: only SELECT on project_runs_pipeline_steps');
+-- No column-level grant reopens what the table-level grants close.
+SELECT is(pg_temp.column_privs('anon', 'project_runs'), '{}', 'anon: no column privilege on project_runs');
+SELECT is(pg_temp.column_privs('public', 'project_runs'), '{}', 'PUBLIC: no column privilege on project_runs');
+SELECT is(pg_temp.column_privs('anon', 'project_run_events'), '{}', 'anon: no column privilege on project_run_events');
+SELECT is(pg_temp.column_privs('public', 'project_run_events'), '{}', 'PUBLIC: no column privilege on project_run_events');
+SELECT is(pg_temp.column_privs('authenticated', 'project_run_events'), '{SELECT,INSERT}', 'authenticated: no UPDATE on any column of project_run_events');
+SELECT is(pg_temp.column_privs('service_role', 'project_runs'), '{SELECT,INSERT,UPDATE}', 'service_role: no REFERENCES on any column of project_runs');
+
+-- ---------------------------------------------------------------------------
+-- Function privileges: the API is callable by the API roles; the purge only
+-- by its owner (and superusers).
+-- ---------------------------------------------------------------------------
+SELECT is(has_function_privilege('anon', 'project_runs_purge(uuid)', 'EXECUTE'), false, 'anon: no EXECUTE on project_runs_purge');
+SELECT is(has_function_privilege('authenticated', 'project_runs_purge(uuid)', 'EXECUTE'), false, 'authenticated: no EXECUTE on project_runs_purge');
+SELECT is(has_function_privilege('service_role', 'project_runs_purge(uuid)', 'EXECUTE'), false, 'service_role: no EXECUTE on project_runs_purge');
+SELECT is(has_function_privilege('public', 'project_runs_purge(uuid)', 'EXECUTE'), false, 'PUBLIC: no EXECUTE on project_runs_purge');
+SELECT is(has_function_privilege(current_user, 'project_runs_purge(uuid)', 'EXECUTE'), true, 'the owner may EXECUTE project_runs_purge');
+SELECT is((SELECT proowner::regrole::text FROM pg_proc WHERE oid = 'project_runs_purge(uuid)'::regprocedure), current_user::text,
+          'project_runs_purge is owned by the role that created the extension');
+SELECT is((SELECT array_agg(f::text ORDER BY f::text) FROM unnest(ARRAY[
+               'project_runs_create(uuid,integer,text,text)', 'project_runs_get_by_idempotency_key(text)',
+               'project_runs_set_running(uuid)', 'project_runs_set_succeeded(uuid,jsonb,jsonb)',
+               'project_runs_set_failed(uuid,text,text,jsonb,jsonb)', 'project_runs_update_metrics(uuid,jsonb)',
+               'project_runs_latest(uuid)', 'project_runs_list(uuid,integer,timestamp with time zone)',
+               'project_runs_generate(uuid,integer,text)', 'project_runs_dashboard()', 'project_runs_current_user_id()',
+               'project_runs_http_status(text)']::regprocedure[]) f
+           CROSS JOIN unnest(ARRAY['anon', 'authenticated', 'service_role']) r
+           WHERE NOT has_function_privilege(r, f, 'EXECUTE')), NULL,
+          'anon, authenticated and service_role may EXECUTE every API function');
+SELECT is((SELECT array_agg(f::text ORDER BY f::text) FROM pg_temp.extension_functions() f
+           JOIN pg_proc p ON p.oid = f WHERE p.prosecdef), NULL,
+          'no function of the extension is SECURITY DEFINER (they run as the caller, so RLS applies)');
+
+-- ---------------------------------------------------------------------------
+-- Volatility: PostgREST runs GET /rpc in a read-only transaction, which only
+-- STABLE / IMMUTABLE functions may be called in; the writers are VOLATILE.
+-- ---------------------------------------------------------------------------
+SELECT is(provolatile::text, 's', 'project_runs_latest is STABLE') FROM pg_proc WHERE oid = 'project_runs_latest(uuid)'::regprocedure;
+SELECT is(provolatile::text, 's', 'project_runs_list is STABLE') FROM pg_proc WHERE oid = 'project_runs_list(uuid,integer,timestamptz)'::regprocedure;
+SELECT is(provolatile::text, 's', 'project_runs_get_by_idempotency_key is STABLE') FROM pg_proc WHERE oid = 'project_runs_get_by_idempotency_key(text)'::regprocedure;
+SELECT is(provolatile::text, 's', 'project_runs_dashboard is STABLE') FROM pg_proc WHERE oid = 'project_runs_dashboard()'::regprocedure;
+SELECT is(provolatile::text, 's', 'project_runs_current_user_id is STABLE') FROM pg_proc WHERE oid = 'project_runs_current_user_id()'::regprocedure;
+SELECT is(provolatile::text, 'v', 'project_runs_create is VOLATILE') FROM pg_proc WHERE oid = 'project_runs_create(uuid,integer,text,text)'::regprocedure;
+SELECT is(provolatile::text, 'v', 'project_runs_set_running is VOLATILE') FROM pg_proc WHERE oid = 'project_runs_set_running(uuid)'::regprocedure;
+SELECT is(provolatile::text, 'v', 'project_runs_set_succeeded is VOLATILE') FROM pg_proc WHERE oid = 'project_runs_set_succeeded(uuid,jsonb,jsonb)'::regprocedure;
+SELECT is(provolatile::text, 'v', 'project_runs_set_failed is VOLATILE') FROM pg_proc WHERE oid = 'project_runs_set_failed(uuid,text,text,jsonb,jsonb)'::regprocedure;
+SELECT is(provolatile::text, 'v', 'project_runs_update_metrics is VOLATILE') FROM pg_proc WHERE oid = 'project_runs_update_metrics(uuid,jsonb)'::regprocedure;
+SELECT is(provolatile::text, 'v', 'project_runs_generate is VOLATILE') FROM pg_proc WHERE oid = 'project_runs_generate(uuid,integer,text)'::regprocedure;
+SELECT is(provolatile::text, 'v', 'project_runs_purge is VOLATILE') FROM pg_proc WHERE oid = 'project_runs_purge(uuid)'::regprocedure;
+-- And the read-only transaction of a GET really accepts the readers.
+SELECT pg_temp.request('authenticated', '{"sub": "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "role": "authenticated"}');
+SELECT is(pg_temp.read_only($$SELECT project_runs_latest('a1a1a1a1-0000-4000-8000-000000000001')->'data'->>'id'$$), :'a_succeeded',
+          'A: latest answers in a read-only transaction (GET /rpc)');
+SELECT is(pg_temp.read_only($$SELECT jsonb_array_length(project_runs_list('a1a1a1a1-0000-4000-8000-000000000001')->'data')$$), '2',
+          'A: list answers in a read-only transaction (GET /rpc)');
+SELECT is(pg_temp.read_only($$SELECT project_runs_get_by_idempotency_key('key-a-queued')->'data'->>'id'$$), :'a_queued',
+          'A: get_by_idempotency_key answers in a read-only transaction (GET /rpc)');
+SELECT is(pg_temp.read_only($$SELECT jsonb_array_length(project_runs_dashboard()->'data')$$), '2',
+          'A: dashboard answers in a read-only transaction (GET /rpc)');
+SELECT is(pg_temp.read_only($$SELECT project_runs_current_user_id()$$), 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa',
+          'A: current_user_id answers in a read-only transaction (GET /rpc)');
+SELECT matches(pg_temp.read_only($$SELECT project_runs_create('a1a1a1a1-0000-4000-8000-000000000001', 1, 'v-ro')$$), '^ERROR 25006',
+               'A: create is refused in a read-only transaction (VOLATILE, POST only)');
+SELECT pg_temp.sql_editor();
+
+-- ---------------------------------------------------------------------------
+-- Every function has a COMMENT whose first line is a summary.
+-- ---------------------------------------------------------------------------
+SELECT isnt(btrim(split_part(obj_description(f, 'pg_proc'), E'\n', 1)), '', 'COMMENT ON FUNCTION ' || f::text || ' starts with a summary line')
+FROM unnest(ARRAY[
+    'project_runs_create(uuid,integer,text,text)', 'project_runs_get_by_idempotency_key(text)',
+    'project_runs_set_running(uuid)', 'project_runs_set_succeeded(uuid,jsonb,jsonb)',
+    'project_runs_set_failed(uuid,text,text,jsonb,jsonb)', 'project_runs_update_metrics(uuid,jsonb)',
+    'project_runs_latest(uuid)', 'project_runs_list(uuid,integer,timestamp with time zone)',
+    'project_runs_generate(uuid,integer,text)', 'project_runs_dashboard()', 'project_runs_current_user_id()',
+    'project_runs_http_status(text)', 'project_runs_merge_metrics(jsonb,jsonb)', 'project_runs_purge(uuid)']::regprocedure[]) f;
+SELECT is((SELECT array_agg(f::text ORDER BY f::text) FROM pg_temp.extension_functions() f JOIN pg_proc p ON p.oid = f
+           WHERE p.prorettype <> 'trigger'::regtype
+             AND coalesce(btrim(split_part(obj_description(f, 'pg_proc'), E'\n', 1)), '') = ''), NULL,
+          'every non-trigger function of the extension has a COMMENT with a summary line');
+
+-- ---------------------------------------------------------------------------
+-- Row-level security as installed.
+-- ---------------------------------------------------------------------------
+SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'project_runs'::regclass), true, 'RLS is enabled on project_runs');
+SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'project_run_events'::regclass), true, 'RLS is enabled on project_run_events');
+SELECT is((SELECT array_agg(cmd ORDER BY cmd) FROM pg_policies WHERE schemaname = 'public' AND tablename = 'project_runs'),
+          ARRAY['INSERT', 'SELECT', 'UPDATE']::text[], 'project_runs: policies for SELECT, INSERT, UPDATE; none for DELETE or ALL');
+SELECT is((SELECT array_agg(cmd ORDER BY cmd) FROM pg_policies WHERE schemaname = 'public' AND tablename = 'project_run_events'),
+          ARRAY['INSERT', 'SELECT']::text[], 'project_run_events: policies for SELECT, INSERT; none for UPDATE, DELETE or ALL');
+SELECT is((SELECT count(*)::int FROM pg_policies WHERE schemaname = 'public' AND tablename IN ('project_runs', 'project_run_events')
+             AND permissive <> 'PERMISSIVE'), 0, 'the policies are permissive');
+SELECT is((SELECT rolbypassrls FROM pg_roles WHERE rolname = 'service_role'), true, 'service_role bypasses RLS (as on Supabase)');
+
+SELECT * FROM finish();
+ROLLBACK;
