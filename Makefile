@@ -20,6 +20,7 @@ OBJS = \
 	src/pg/guard.o \
 	src/pg/project_runs.o \
 	src/pg/result.o \
+	src/pg/runs.o \
 	src/pg/triggers.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql

@@ -8,6 +8,7 @@
 #include "pg/config.hpp"
 #include "pg/guard.hpp"
 #include "pg/result.hpp"
+#include "pg/runs.hpp"
 
 extern "C" {
 #include "utils/acl.h"
@@ -30,8 +31,7 @@ Datum run_not_found(Call& call, const pg_uuid_t& run_id) {
 
 // After a guarded UPDATE matched no row: NOT_FOUND or ILLEGAL_TRANSITION
 // from the run's current state.
-Datum explain_refused_update(Call& call, const pg_uuid_t& run_id, RunStatus target,
-                             const char* action) {
+Datum explain_refused_update(Call& call, const pg_uuid_t& run_id, RunStatus target) {
     Datum id = UUIDPGetDatum(const_cast<pg_uuid_t*>(&run_id));
     if (call.run(Statement::run_status, {id}, nullptr, false, 1) == 0)
         return run_not_found(call, run_id);
@@ -40,8 +40,6 @@ Datum explain_refused_update(Call& call, const pg_uuid_t& run_id, RunStatus targ
     std::string message = "run " + uuid_text(run_id) + " cannot go from " +
                           std::string(status_label(current)) + " to " +
                           std::string(status_label(target));
-    if (action != nullptr) message = "run " + uuid_text(run_id) + " is " +
-                                     std::string(status_label(current)) + ": " + action;
     return call.error(ErrorCode::illegal_transition, message,
                       "{\"run_id\": " + json_quote(uuid_text(run_id)) +
                           ", \"from\": " + json_quote(status_label(current)) +
@@ -59,87 +57,37 @@ bool object_or_null(FunctionCallInfo fcinfo, int n, JsonKind* kind) {
 
 PR_FUNCTION(project_runs_create) {
     Call call(fcinfo);
+    RunRequest request;
     if (PG_ARGISNULL(0)) return null_argument(call, "project_id");
-    if (PG_ARGISNULL(2)) return null_argument(call, "pipeline_version");
-    pg_uuid_t project_id = *PG_GETARG_UUID_P(0);
-    bool has_input_version = !PG_ARGISNULL(1);
-    int32 input_version = has_input_version ? PG_GETARG_INT32(1) : 0;
-    std::string pipeline_version = text_argument(fcinfo, 2);
-    if (pipeline_version.empty())
-        return call.error(ErrorCode::invalid_argument, "pipeline_version must not be empty",
-                          "{\"argument\": \"pipeline_version\"}");
-    if (pipeline_version.size() > max_pipeline_version_bytes)
-        return too_long(call, "pipeline_version", max_pipeline_version_bytes);
-    if (has_input_version && input_version < 0)
+    request.project_id = *PG_GETARG_UUID_P(0);
+    request.has_input_version = !PG_ARGISNULL(1);
+    request.input_version = request.has_input_version ? PG_GETARG_INT32(1) : 0;
+    if (auto bad = bounded_text_argument(call, 2, "pipeline_version", max_pipeline_version_bytes,
+                                         &request.pipeline_version))
+        return *bad;
+    if (request.input_version < 0)
         return call.error(ErrorCode::invalid_argument, "input_version must not be negative",
                           "{\"argument\": \"input_version\"}");
-    bool has_key = !PG_ARGISNULL(3);
-    std::string key = has_key ? text_argument(fcinfo, 3) : std::string();
-    if (has_key && key.empty())
-        return call.error(ErrorCode::invalid_argument, "idempotency_key must not be empty",
-                          "{\"argument\": \"idempotency_key\"}");
-    if (key.size() > max_idempotency_key_bytes)
-        return too_long(call, "idempotency_key", max_idempotency_key_bytes);
+    request.has_key = !PG_ARGISNULL(3);
+    if (request.has_key) {
+        if (auto bad = bounded_text_argument(call, 3, "idempotency_key", max_idempotency_key_bytes,
+                                             &request.key))
+            return *bad;
+    }
 
     call.connect();
     const Catalog& cat = catalog();
     if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
-    Datum project = UUIDPGetDatum(&project_id);
-    if (!project_visible(call, project_id, false)) return project_not_found(call, project_id);
-
-    Datum pipeline = guard([&] { return PointerGetDatum(cstring_to_text_with_len(
-                                          pipeline_version.data(), pipeline_version.size())); });
-    Datum key_datum = has_key ? guard([&] {
-        return PointerGetDatum(cstring_to_text_with_len(key.data(), key.size()));
-    })
-                              : (Datum)0;
-    // Look for the key, insert, and when a racing session won the insert,
-    // look again: every caller ends with the one run that holds the key.
-    for (int round = 0; round < 5; round++) {
-        int32 attempt = 1;
-        if (has_key && call.run(Statement::create_lookup, {key_datum}, nullptr, false, 1) > 0) {
-            bool null_status, null_attempt, null_project, null_input, null_pipeline;
-            RunStatus status =
-                status_from_oid(DatumGetObjectId(call.value(0, 1, &null_status)));
-            int32 last_attempt = DatumGetInt32(call.value(0, 2, &null_attempt));
-            pg_uuid_t* held_project = DatumGetUUIDP(call.value(0, 3, &null_project));
-            Datum held_input = call.value(0, 4, &null_input);
-            Datum held_pipeline = call.value(0, 5, &null_pipeline);
-            bool same = memcmp(held_project->data, project_id.data, UUID_LEN) == 0 &&
-                        null_input == !has_input_version &&
-                        (null_input || DatumGetInt32(held_input) == input_version) &&
-                        guard([&] {
-                            text* t = DatumGetTextPP(held_pipeline);
-                            return VARSIZE_ANY_EXHDR(t) == pipeline_version.size() &&
-                                   memcmp(VARDATA_ANY(t), pipeline_version.data(),
-                                          pipeline_version.size()) == 0;
-                        });
-            if (!same) break;
-            if (status != RunStatus::failed) return call.ok(call.value(0, 6, &null_status), false, 0);
-            attempt = last_attempt + 1;
-        }
-        Datum values[] = {project, Int32GetDatum(input_version), pipeline, key_datum,
-                          Int32GetDatum(attempt)};
-        char nulls[] = {' ', has_input_version ? ' ' : 'n', ' ', has_key ? ' ' : 'n', ' ', '\0'};
-        uint64 inserted;
-        {
-            SessionFlags& flags = session_flags();
-            flags.trusted_project = project_id;
-            FlagScope trusted(flags.trusted_insert);
-            inserted = call.run(Statement::create_insert,
-                                {values[0], values[1], values[2], values[3], values[4]}, nulls);
-        }
-        if (inserted == 1) {
-            bool is_null;
-            return call.ok(call.value(0, 1, &is_null), false, 1);
-        }
-        if (!has_key) break;
-    }
+    if (!project_visible(call, request.project_id, false))
+        return project_not_found(call, request.project_id);
+    KeyedRun run = create_or_reuse(call, request);
+    if (run.outcome != KeyedRun::Outcome::conflict)
+        return call.ok(run.run, false, run.outcome == KeyedRun::Outcome::created);
     // The key is held by a run with other parameters, or by a run the
     // caller cannot see: say so without revealing anything about it.
     return call.error(ErrorCode::idempotency_conflict,
                       "idempotency key is already used for another run",
-                      "{\"idempotency_key\": " + json_quote(key) + "}");
+                      "{\"idempotency_key\": " + json_quote(request.key) + "}");
 }
 
 PR_FUNCTION(project_runs_get_by_idempotency_key) {
@@ -174,7 +122,7 @@ PR_FUNCTION(project_runs_set_running) {
         return run_not_found(call, run_id);
     if (status_from_oid(DatumGetObjectId(call.value(0, 1, &is_null))) == RunStatus::running)
         return call.ok(call.value(0, 2, &is_null), false);
-    return explain_refused_update(call, run_id, RunStatus::running, nullptr);
+    return explain_refused_update(call, run_id, RunStatus::running);
 }
 
 PR_FUNCTION(project_runs_set_succeeded) {
@@ -194,20 +142,17 @@ PR_FUNCTION(project_runs_set_succeeded) {
         bool is_null;
         return call.ok(call.value(0, 1, &is_null), false);
     }
-    return explain_refused_update(call, run_id, RunStatus::succeeded, nullptr);
+    return explain_refused_update(call, run_id, RunStatus::succeeded);
 }
 
 PR_FUNCTION(project_runs_set_failed) {
     Call call(fcinfo);
     if (PG_ARGISNULL(0)) return null_argument(call, "run_id");
-    if (PG_ARGISNULL(1)) return null_argument(call, "error_code");
+    std::string code, message;
+    if (auto bad = bounded_text_argument(call, 1, "error_code", max_error_code_bytes, &code))
+        return *bad;
     if (PG_ARGISNULL(2)) return null_argument(call, "error_message");
-    std::string code = text_argument(fcinfo, 1);
-    if (code.empty())
-        return call.error(ErrorCode::invalid_argument, "error_code must not be empty",
-                          "{\"argument\": \"error_code\"}");
-    if (code.size() > max_error_code_bytes) return too_long(call, "error_code", max_error_code_bytes);
-    std::string message = text_argument(fcinfo, 2);
+    message = text_argument(fcinfo, 2);
     if (message.size() > max_error_message_bytes)
         return too_long(call, "error_message", max_error_message_bytes);
     JsonKind kind;
@@ -227,7 +172,7 @@ PR_FUNCTION(project_runs_set_failed) {
         bool is_null;
         return call.ok(call.value(0, 1, &is_null), false);
     }
-    return explain_refused_update(call, run_id, RunStatus::failed, nullptr);
+    return explain_refused_update(call, run_id, RunStatus::failed);
 }
 
 PR_FUNCTION(project_runs_update_metrics) {

@@ -13,6 +13,7 @@
 #include "pg/config.hpp"
 #include "pg/guard.hpp"
 #include "pg/result.hpp"
+#include "pg/runs.hpp"
 
 extern "C" {
 #include "utils/acl.h"
@@ -175,48 +176,48 @@ pg_uuid_t run_id_of(Datum run) {
     return id;
 }
 
+// Moves a queued or running run to failed; the run is then the first row
+// of the last statement's result.
+void record_failure(Call& call, const pg_uuid_t& run_id, ErrorCode code,
+                    const std::string& message, const std::string& detail,
+                    const std::string& metrics) {
+    Datum id = UUIDPGetDatum(const_cast<pg_uuid_t*>(&run_id));
+    if (call.run(Statement::set_failed,
+                 {id, text_datum(std::string(error_code_name(code))), text_datum(message),
+                  call.jsonb_from_text(detail), call.jsonb_from_text(metrics)}) != 1)
+        throw std::runtime_error("the run could not be marked failed");
+}
+
 // Creates a run that failed before an input was resolved (NO_INPUTS,
 // INPUT_NOT_FOUND): queued -> failed, no key, no input version.
-Datum fail_without_input(Call& call, const pg_uuid_t& project_id, Datum pipeline,
+Datum fail_without_input(Call& call, const pg_uuid_t& project_id,
                          const std::string& pipeline_version, ErrorCode code,
                          const std::string& message, const std::string& detail) {
-    Datum project = UUIDPGetDatum(const_cast<pg_uuid_t*>(&project_id));
-    char create_nulls[] = {' ', 'n', ' ', 'n', ' ', '\0'};
-    uint64 inserted;
-    {
-        SessionFlags& flags = session_flags();
-        flags.trusted_project = project_id;
-        FlagScope trusted(flags.trusted_insert);
-        inserted = call.run(Statement::create_insert,
-                            {project, Int32GetDatum(0), pipeline, (Datum)0, Int32GetDatum(1)},
-                            create_nulls);
-    }
-    if (inserted != 1) throw std::runtime_error("could not create the failed run");
-    bool null;
-    Datum run = call.value(0, 1, &null);
+    RunRequest request;
+    request.project_id = project_id;
+    request.pipeline_version = pipeline_version;
+    KeyedRun created = create_or_reuse(call, request);
+    if (created.outcome != KeyedRun::Outcome::created)
+        throw std::runtime_error("could not create the failed run");
+    Datum run = created.run;
     pg_uuid_t id = run_id_of(run);
     std::vector<StepRecord> steps = pipeline::pending_steps();
     for (StepRecord& step : steps) step.status = StepStatus::skipped;
     std::string metrics = pipeline::metrics_json(pipeline_version, steps);
-    Datum code_text = guard([&] { return CStringGetTextDatum(error_code_name(code).data()); });
-    Datum message_text = guard([&] { return CStringGetTextDatum(message.c_str()); });
-    Datum detail_jsonb = call.jsonb_from_text(detail);
-    Datum metrics_jsonb = call.jsonb_from_text(metrics);
-    if (call.run(Statement::set_failed,
-                 {UUIDPGetDatum(&id), code_text, message_text, detail_jsonb, metrics_jsonb}) != 1)
-        throw std::runtime_error("could not fail the run");
+    bool null;
+    record_failure(call, id, code, message, detail, metrics);
     return call.failed_run(code, message, detail, call.value(0, 1, &null), true);
 }
 
 // Runs the steps of a queued run and finishes it.
 Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& project_text,
-                  const Input& input, Datum pipeline, const std::string& pipeline_version) {
+                  const Input& input, const std::string& pipeline_version) {
     Datum id = UUIDPGetDatum(const_cast<pg_uuid_t*>(&run_id));
     std::vector<StepRecord> records = pipeline::pending_steps();
     if (call.run(Statement::start_generated_run,
                  {id, call.jsonb_from_text(pipeline::metrics_json(pipeline_version, records))}) != 1)
         throw std::runtime_error("the new run was not queued");
-    std::vector<Step> steps = load_steps(call, pipeline);
+    std::vector<Step> steps = load_steps(call, text_datum(pipeline_version));
 
     json::Value input_value;
     bool input_parsed = false;
@@ -299,12 +300,7 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
     std::string detail = "{\"step\": " + json::quote(failed_step) +
                          ", \"sqlstate\": " + json::quote(failure->sqlstate) +
                          ", \"message\": " + json::quote(failure->message) + "}";
-    Datum code_text =
-        guard([&] { return CStringGetTextDatum(error_code_name(failure->code).data()); });
-    Datum message_text = guard([&] { return CStringGetTextDatum(message.c_str()); });
-    if (call.run(Statement::set_failed, {id, code_text, message_text, call.jsonb_from_text(detail),
-                                         call.jsonb_from_text(metrics)}) != 1)
-        throw std::runtime_error("the running run could not fail");
+    record_failure(call, run_id, failure->code, message, detail, metrics);
     return call.failed_run(failure->code, message, detail, call.value(0, 1, &null), true);
 }
 
@@ -313,16 +309,13 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
 PR_FUNCTION(project_runs_generate) {
     Call call(fcinfo);
     if (PG_ARGISNULL(0)) return null_argument(call, "project_id");
-    if (PG_ARGISNULL(2)) return null_argument(call, "pipeline_version");
     pg_uuid_t project_id = *PG_GETARG_UUID_P(0);
     bool requested = !PG_ARGISNULL(1);
     int32 requested_version = requested ? PG_GETARG_INT32(1) : 0;
-    std::string pipeline_version = text_argument(fcinfo, 2);
-    if (pipeline_version.empty())
-        return call.error(ErrorCode::invalid_argument, "pipeline_version must not be empty",
-                          "{\"argument\": \"pipeline_version\"}");
-    if (pipeline_version.size() > max_pipeline_version_bytes)
-        return too_long(call, "pipeline_version", max_pipeline_version_bytes);
+    std::string pipeline_version;
+    if (auto bad = bounded_text_argument(call, 2, "pipeline_version", max_pipeline_version_bytes,
+                                         &pipeline_version))
+        return *bad;
 
     call.connect();
     const Catalog& cat = catalog();
@@ -331,7 +324,6 @@ PR_FUNCTION(project_runs_generate) {
     if (!project_visible(call, project_id, false)) return project_not_found(call, project_id);
     std::string project_text = uuid_text(project_id);
     Datum project = UUIDPGetDatum(&project_id);
-    Datum pipeline = PG_GETARG_DATUM(2);
 
     // The input: the requested version if it is final, else the newest final one.
     Input input;
@@ -345,7 +337,7 @@ PR_FUNCTION(project_runs_generate) {
                      });
         if (!final)
             return fail_without_input(
-                call, project_id, pipeline, pipeline_version, ErrorCode::input_not_found,
+                call, project_id, pipeline_version, ErrorCode::input_not_found,
                 "project " + project_text + " has no final input version " +
                     std::to_string(requested_version),
                 "{\"project_id\": " + json::quote(project_text) +
@@ -354,7 +346,7 @@ PR_FUNCTION(project_runs_generate) {
         input.version = requested_version;
     } else {
         if (call.run(Statement::latest_final_input, {project}, nullptr, false, 1) == 0)
-            return fail_without_input(call, project_id, pipeline, pipeline_version,
+            return fail_without_input(call, project_id, pipeline_version,
                                       ErrorCode::no_inputs,
                                       "project " + project_text + " has no final input",
                                       "{\"project_id\": " + json::quote(project_text) + "}");
@@ -373,32 +365,20 @@ PR_FUNCTION(project_runs_generate) {
     }
 
     // The run for the key: the existing one, or a new attempt.
-    std::string key = generation_key(project_text, input.version, pipeline_version);
-    Datum key_datum = guard([&] { return CStringGetTextDatum(key.c_str()); });
-    for (int round = 0; round < 5; round++) {
-        int32 attempt = 1;
-        if (call.run(Statement::create_lookup, {key_datum}, nullptr, false, 1) > 0) {
-            RunStatus status = status_from_oid(DatumGetObjectId(call.value(0, 1, &null)));
-            if (status != RunStatus::failed) return call.ok(call.value(0, 6, &null), false, 0);
-            attempt = DatumGetInt32(call.value(0, 2, &null)) + 1;
-        }
-        uint64 inserted;
-        {
-            SessionFlags& flags = session_flags();
-            flags.trusted_project = project_id;
-            FlagScope trusted(flags.trusted_insert);
-            inserted = call.run(Statement::create_insert,
-                                {project, Int32GetDatum(input.version), pipeline, key_datum,
-                                 Int32GetDatum(attempt)});
-        }
-        if (inserted == 1) {
-            pg_uuid_t run_id = run_id_of(call.value(0, 1, &null));
-            return execute_run(call, run_id, project_text, input, pipeline, pipeline_version);
-        }
-    }
+    RunRequest request;
+    request.project_id = project_id;
+    request.has_input_version = true;
+    request.input_version = input.version;
+    request.pipeline_version = pipeline_version;
+    request.has_key = true;
+    request.key = generation_key(project_text, input.version, pipeline_version);
+    KeyedRun run = create_or_reuse(call, request);
+    if (run.outcome == KeyedRun::Outcome::existing) return call.ok(run.run, false, 0);
+    if (run.outcome == KeyedRun::Outcome::created)
+        return execute_run(call, run_id_of(run.run), project_text, input, pipeline_version);
     return call.error(ErrorCode::idempotency_conflict,
                       "idempotency key is already used for another run",
-                      "{\"idempotency_key\": " + json::quote(key) + "}");
+                      "{\"idempotency_key\": " + json::quote(request.key) + "}");
 }
 
 PR_FUNCTION(project_runs_dashboard) {

@@ -1,0 +1,42 @@
+// Creating a run for an idempotency key, shared by project_runs_create and
+// project_runs_generate.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "pg/result.hpp"
+
+namespace project_runs::pg {
+
+// What a new run is made of.
+struct RunRequest {
+    pg_uuid_t project_id{};
+    bool has_input_version = false;
+    int32 input_version = 0;
+    std::string pipeline_version;
+    bool has_key = false;
+    std::string key;
+};
+
+struct KeyedRun {
+    enum class Outcome { created, existing, conflict } outcome = Outcome::conflict;
+    Datum run = 0;  // the run as jsonb, in SPI memory (created or existing)
+};
+
+// Looks for the run holding the key, creates a run (a new attempt when
+// every run with the key failed), and when a racing session won the insert,
+// looks again: every caller ends with the one run that holds the key. A key
+// held by a run with other parameters, or by a run the caller cannot see,
+// is a conflict. Without a key, always creates.
+KeyedRun create_or_reuse(Call& call, const RunRequest& request);
+
+// Reads text argument n, which must be non-empty and at most limit bytes.
+// Returns the error result to answer with, or nullopt when *value is good.
+std::optional<Datum> bounded_text_argument(Call& call, int n, const char* name, std::size_t limit,
+                                           std::string* value);
+
+// A text datum (palloc'd in the current memory context).
+Datum text_datum(const std::string& value);
+
+}  // namespace project_runs::pg
