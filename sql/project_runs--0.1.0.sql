@@ -281,14 +281,11 @@ CREATE POLICY project_runs_update ON @extschema@.project_runs FOR UPDATE
     WITH CHECK (project_id OPERATOR(pg_catalog.=) ANY ((SELECT @extschema@.project_runs_visible_project_ids())::pg_catalog.uuid[]));
 CREATE POLICY project_run_events_select ON @extschema@.project_run_events FOR SELECT
     USING (project_id OPERATOR(pg_catalog.=) ANY ((SELECT @extschema@.project_runs_visible_project_ids())::pg_catalog.uuid[]));
--- The runs trigger appends events as the caller.
-CREATE POLICY project_run_events_insert ON @extschema@.project_run_events FOR INSERT
-    WITH CHECK (project_id OPERATOR(pg_catalog.=) ANY ((SELECT @extschema@.project_runs_visible_project_ids())::pg_catalog.uuid[]));
 
 -- Privileges: nothing on the tables for PUBLIC. Where Supabase's roles
 -- exist, exactly what each needs, whatever default privileges the schema
 -- has: authenticated and service_role read and write runs (the triggers
--- decide what a write may do) and append events through the trigger;
+-- decide what a write may do) and read events (the trigger appends them);
 -- anon gets nothing on the tables (its calls answer NOT_FOUND); nobody but
 -- the owner deletes, truncates or calls project_runs_purge.
 REVOKE ALL ON @extschema@.project_runs FROM PUBLIC;
@@ -304,7 +301,7 @@ BEGIN
             EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION @extschema@.project_runs_purge(uuid) FROM %I', supabase_role);
             IF supabase_role OPERATOR(pg_catalog.<>) 'anon' THEN
                 EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON TABLE @extschema@.project_runs TO %I', supabase_role);
-                EXECUTE pg_catalog.format('GRANT SELECT, INSERT ON TABLE @extschema@.project_run_events TO %I', supabase_role);
+                EXECUTE pg_catalog.format('GRANT SELECT ON TABLE @extschema@.project_run_events TO %I', supabase_role);
             END IF;
         END IF;
     END LOOP;

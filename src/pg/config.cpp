@@ -178,7 +178,6 @@ void on_relcache_change(Datum, Oid relid) {
 // Clears the session flags when a transaction aborts (they are scoped, so
 // this only guards against a path that missed its scope).
 void reset_flags() {
-    g_flags.writing_event = false;
     g_flags.purging = false;
     g_flags.trusted_insert = false;
 }
@@ -206,16 +205,11 @@ const StatementText statement_texts[] = {
     // project_exists
     {"SELECT 1 FROM {projects} p WHERE p.id OPERATOR(pg_catalog.=) $1", "u"},
     // max_attempt_for_key: the newest attempt holding a key
-    {"SELECT r.status, r.attempt, r.project_id, r.input_version, r.pipeline_version, "
-     "pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
+    {"SELECT r.status, r.attempt FROM {s}.project_runs r "
      "WHERE r.idempotency_key OPERATOR(pg_catalog.=) $1 "
      "ORDER BY r.attempt DESC LIMIT 1",
      "t"},
-    // insert_event
-    {"INSERT INTO {s}.project_run_events (run_id, project_id, from_status, to_status, at) "
-     "VALUES ($1, $2, $3, $4, $5)",
-     "uuSST"},
-    // create_lookup: same as max_attempt_for_key, kept apart for clarity of use
+    // create_lookup: the newest attempt holding a key, with its parameters
     {"SELECT r.status, r.attempt, r.project_id, r.input_version, r.pipeline_version, "
      "pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
      "WHERE r.idempotency_key OPERATOR(pg_catalog.=) $1 "
@@ -373,6 +367,8 @@ const Catalog& catalog() {
     if (!g_catalog_valid) load_catalog();
     return g_catalog;
 }
+
+bool catalog_is_loaded() { return g_catalog_valid; }
 
 Oid projects_relid() {
     const Catalog& c = catalog();

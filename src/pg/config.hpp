@@ -45,6 +45,9 @@ struct Catalog {
 // or the extension. Must be called with SPI connected.
 const Catalog& catalog();
 
+// True when catalog() will not need SPI.
+bool catalog_is_loaded();
+
 // The OID of the configured projects (or project_inputs) table, or
 // InvalidOid when it does not exist right now.
 Oid projects_relid();
@@ -58,7 +61,6 @@ Oid status_to_oid(RunStatus status);
 enum class Statement {
     project_exists,
     max_attempt_for_key,
-    insert_event,
     create_lookup,
     create_insert,
     get_by_key,
@@ -111,7 +113,6 @@ std::optional<pg_uuid_t> jwt_user_id();
 // Backend state that the functions and triggers share. Each flag is set
 // only around one SPI call and reset on the way out, on error included.
 struct SessionFlags {
-    bool writing_event = false;  // the runs trigger is appending an event
     bool purging = false;        // project_runs_purge is deleting
     bool trusted_insert = false; // project_runs_create checked project and attempt
     pg_uuid_t trusted_project{};

@@ -105,7 +105,6 @@ PR_FUNCTION(project_runs_debug_state) {
     Call call(fcinfo);
     const SessionFlags& flags = session_flags();
     std::string text = "{\"live_fault_sentinels\": " + std::to_string(live_fault_sentinels()) +
-                       ", \"writing_event\": " + (flags.writing_event ? "true" : "false") +
                        ", \"purging\": " + (flags.purging ? "true" : "false") +
                        ", \"trusted_insert\": " + (flags.trusted_insert ? "true" : "false") + "}";
     return call.jsonb_from_text(text);

@@ -14,6 +14,9 @@
 #include "pg/sqlstate.hpp"
 
 extern "C" {
+#include "access/table.h"
+#include "access/tableam.h"
+#include "executor/executor.h"
 #include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/regproc.h"
@@ -172,19 +175,61 @@ void check_restored_run(const RunRow& row) {
                         "restored run " + run + " has timestamps out of order");
 }
 
-// Appends one row to project_run_events.
-void append_event(Call& call, const RunRow& row, bool has_from, RunStatus from, RunStatus to,
-                  Datum at) {
-    const RunColumns& c = catalog().runs;
+// Appends one row to project_run_events: straight into the heap and its
+// indexes, without SPI, the executor or the table's own triggers and
+// policies (the run row that caused it was already checked). WAL-logged
+// like any insert, so replication and logical decoding see it.
+void append_event(const RunRow& row, bool has_from, RunStatus from, RunStatus to, Datum at) {
+    const Catalog& cat = catalog();
+    const RunColumns& c = cat.runs;
+    const EventColumns& e = cat.events;
     bool null;
     Datum run_id = row.get(c.id, &null);
     Datum project_id = row.get(c.project_id, &null);
-    char nulls[] = {' ', ' ', has_from ? ' ' : 'n', ' ', ' ', '\0'};
-    FlagScope writing(session_flags().writing_event);
-    call.run(Statement::insert_event,
-             {run_id, project_id, ObjectIdGetDatum(has_from ? status_to_oid(from) : InvalidOid),
-              ObjectIdGetDatum(status_to_oid(to)), at},
-             nulls);
+    Oid from_label = has_from ? status_to_oid(from) : InvalidOid;
+    Oid to_label = status_to_oid(to);
+    Oid events_relid = cat.events_relid;
+    guard([&] {
+        Relation rel = table_open(events_relid, RowExclusiveLock);
+        TupleDesc desc = RelationGetDescr(rel);
+        Datum* values = static_cast<Datum*>(palloc0(desc->natts * sizeof(Datum)));
+        bool* nulls = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
+        memset(nulls, true, desc->natts * sizeof(bool));
+        values[e.run_id - 1] = run_id;
+        nulls[e.run_id - 1] = false;
+        values[e.project_id - 1] = project_id;
+        nulls[e.project_id - 1] = false;
+        values[e.from_status - 1] = ObjectIdGetDatum(from_label);
+        nulls[e.from_status - 1] = !has_from;
+        values[e.to_status - 1] = ObjectIdGetDatum(to_label);
+        nulls[e.to_status - 1] = false;
+        values[e.at - 1] = at;
+        nulls[e.at - 1] = false;
+
+        EState* estate = CreateExecutorState();
+        ResultRelInfo* result_rel = makeNode(ResultRelInfo);
+        InitResultRelInfo(result_rel, rel, 1, nullptr, 0);
+        ExecOpenIndices(result_rel, false);
+        TupleTableSlot* slot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsHeapTuple);
+        ExecStoreHeapTuple(heap_form_tuple(desc, values, nulls), slot, true);
+        table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, nullptr);
+        if (result_rel->ri_NumIndices > 0)
+            ExecInsertIndexTuples(result_rel, slot, estate, false, false, nullptr, NIL);
+        ExecCloseIndices(result_rel);
+        ExecResetTupleTable(estate->es_tupleTable, false);
+        FreeExecutorState(estate);
+        table_close(rel, NoLock);
+    });
+}
+
+// The catalog, connecting to SPI only when it has to be (re)loaded.
+const Catalog& loaded_catalog(FunctionCallInfo fcinfo) {
+    if (catalog_is_loaded()) return catalog();
+    Call call(fcinfo);
+    call.connect();
+    const Catalog& cat = catalog();
+    call.finish(0);
+    return cat;
 }
 
 }  // namespace
@@ -228,10 +273,7 @@ PR_FUNCTION(project_runs_guard_insert) {
 PR_FUNCTION(project_runs_guard_update) {
     TriggerData* td = trigger_data(fcinfo, "project_runs_guard_update");
     TupleDesc desc = td->tg_relation->rd_att;
-    Call call(fcinfo);
-    call.connect();
-    const RunColumns& c = catalog().runs;
-    call.finish(0);
+    const RunColumns& c = loaded_catalog(fcinfo).runs;
     maybe_inject_fault(FaultSite::trigger);
     RunRow old_row(td->tg_trigtuple, desc);
     RunRow new_row(td->tg_newtuple, desc);
@@ -280,18 +322,14 @@ PR_FUNCTION(project_runs_guard_update) {
 PR_FUNCTION(project_runs_log_event) {
     TriggerData* td = trigger_data(fcinfo, "project_runs_log_event");
     TupleDesc desc = td->tg_relation->rd_att;
-    Call call(fcinfo);
-    call.connect();
-    const RunColumns& c = catalog().runs;
+    const RunColumns& c = loaded_catalog(fcinfo).runs;
     bool null;
     if (TRIGGER_FIRED_BY_INSERT(td->tg_event)) {
         RunRow row(td->tg_trigtuple, desc);
         if (is_restore_session(RelationGetRelid(td->tg_relation)) &&
-            ordinary_inserts_in_restore().erase(row.id_text()) == 0) {
-            call.finish(0);  // a restored run: its events are restored too
-            return PointerGetDatum(nullptr);
-        }
-        append_event(call, row, false, RunStatus::queued, RunStatus::queued,
+            ordinary_inserts_in_restore().erase(row.id_text()) == 0)
+            return PointerGetDatum(nullptr);  // a restored run: its events are restored too
+        append_event(row, false, RunStatus::queued, RunStatus::queued,
                      row.get(c.created_at, &null));
     } else {
         RunRow old_row(td->tg_trigtuple, desc);
@@ -299,11 +337,10 @@ PR_FUNCTION(project_runs_log_event) {
         RunStatus from = old_row.status();
         RunStatus to = new_row.status();
         if (from != to)
-            append_event(call, new_row, true, from, to,
+            append_event(new_row, true, from, to,
                          new_row.get(to == RunStatus::running ? c.started_at : c.finished_at,
                                      &null));
     }
-    call.finish(0);
     return PointerGetDatum(nullptr);
 }
 
@@ -333,13 +370,14 @@ PR_FUNCTION(project_runs_guard_truncate) {
 }
 
 // BEFORE INSERT, UPDATE or DELETE on project_run_events: only the runs
-// trigger appends (and a restore session replays); nothing changes or
+// trigger appends (directly, without firing this) and a restore session
+// replays; nothing changes or
 // deletes an event but project_runs_purge.
 PR_FUNCTION(project_runs_guard_events) {
     TriggerData* td = trigger_data(fcinfo, "project_runs_guard_events");
     const SessionFlags& flags = session_flags();
     if (TRIGGER_FIRED_BY_INSERT(td->tg_event)) {
-        if (flags.writing_event || is_restore_session(RelationGetRelid(td->tg_relation)))
+        if (is_restore_session(RelationGetRelid(td->tg_relation)))
             return PointerGetDatum(td->tg_trigtuple);
         throw Violation(sqlstate::events_append_only,
                         "project_run_events is written only by the project_runs trigger",

@@ -201,7 +201,7 @@ check_eq "relrowsecurity on project_runs, project_run_events" "project_run_event
     "$(psql_db -d "$dst" -c "SELECT relname || '|' || relrowsecurity FROM pg_class WHERE oid IN ('project_runs'::regclass, 'project_run_events'::regclass) ORDER BY relname" | tr '\n' ' ' | sed 's/ $//')"
 check_eq "policies on project_runs" "INSERT,SELECT,UPDATE" \
     "$(psql_db -d "$dst" -c "SELECT string_agg(cmd, ',' ORDER BY cmd) FROM pg_policies WHERE schemaname = 'public' AND tablename = 'project_runs'")"
-check_eq "policies on project_run_events" "INSERT,SELECT" \
+check_eq "policies on project_run_events" "SELECT" \
     "$(psql_db -d "$dst" -c "SELECT string_agg(cmd, ',' ORDER BY cmd) FROM pg_policies WHERE schemaname = 'public' AND tablename = 'project_run_events'")"
 policies_sql="SELECT string_agg(tablename || ' ' || policyname || ' ' || cmd || ' ' || coalesce(qual, '-') || ' ' || coalesce(with_check, '-'), E'\n' ORDER BY tablename, policyname) FROM pg_policies WHERE schemaname = 'public'"
 check_eq "every policy equals the source's" "$(psql_db -d "$src" -c "$policies_sql")" "$(psql_db -d "$dst" -c "$policies_sql")"
@@ -213,7 +213,7 @@ FROM unnest(ARRAY['project_runs', 'project_run_events', 'project_runs_settings',
 src_privs="$(psql_db -d "$src" -c "$privs_sql")"
 check_eq "table privileges equal the source's" "$src_privs" "$(psql_db -d "$dst" -c "$privs_sql")"
 check_eq "table privileges on project_runs / project_run_events" \
-    "project_run_events anon - project_run_events authenticated INSERT,SELECT project_run_events public - project_run_events service_role INSERT,SELECT project_runs anon - project_runs authenticated INSERT,SELECT,UPDATE project_runs public - project_runs service_role INSERT,SELECT,UPDATE" \
+    "project_run_events anon - project_run_events authenticated SELECT project_run_events public - project_run_events service_role SELECT project_runs anon - project_runs authenticated INSERT,SELECT,UPDATE project_runs public - project_runs service_role INSERT,SELECT,UPDATE" \
     "$(printf '%s\n' "$src_privs" | grep -E '^project_run(s|_events) ' | tr '\n' ' ' | sed 's/ $//')"
 purge_sql="SELECT string_agg(r || ' ' || has_function_privilege(r, 'project_runs_purge(uuid)', 'EXECUTE'), ' ' ORDER BY r) FROM unnest(ARRAY['anon', 'authenticated', 'service_role', 'public']) r"
 check_eq "EXECUTE on project_runs_purge" "anon false authenticated false public false service_role false" \

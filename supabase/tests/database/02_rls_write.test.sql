@@ -47,8 +47,8 @@ SELECT is((SELECT count(*)::int FROM u), 1, 'A: UPDATE of A''s queued run throug
 SELECT throws_ok(format('UPDATE project_runs SET status = %L WHERE id = %L', 'running', :'a_succeeded'), 'PR002', NULL,
                  'A: UPDATE of A''s succeeded run -> PR002');
 SELECT throws_ok(format('INSERT INTO project_run_events (run_id, project_id, from_status, to_status, at) VALUES (%L, %L, %L, %L, now())',
-                        :'a_queued', 'a1a1a1a1-0000-4000-8000-000000000001', 'queued', 'running'), 'PR009', NULL,
-                 'A: a direct INSERT into project_run_events -> PR009');
+                        :'a_queued', 'a1a1a1a1-0000-4000-8000-000000000001', 'queued', 'running'), '42501', NULL,
+                 'A: a direct INSERT into project_run_events -> 42501 (only the trigger appends events)');
 -- Nobody deletes: authenticated has no DELETE privilege at all.
 SELECT throws_ok(format('DELETE FROM project_runs WHERE id = %L', :'a_queued'), '42501', NULL,
                  'A: DELETE of A''s run -> 42501 permission denied');

@@ -63,8 +63,8 @@ SELECT is(pg_temp.table_privs('authenticated', 'project_runs'), '{SELECT,INSERT,
 SELECT is(pg_temp.table_privs('service_role', 'project_runs'), '{SELECT,INSERT,UPDATE}', 'service_role: SELECT, INSERT, UPDATE on project_runs');
 SELECT is(pg_temp.table_privs('public', 'project_runs'), '{}', 'PUBLIC: no privilege on project_runs');
 SELECT is(pg_temp.table_privs('anon', 'project_run_events'), '{}', 'anon: no privilege on project_run_events');
-SELECT is(pg_temp.table_privs('authenticated', 'project_run_events'), '{SELECT,INSERT}', 'authenticated: SELECT, INSERT on project_run_events');
-SELECT is(pg_temp.table_privs('service_role', 'project_run_events'), '{SELECT,INSERT}', 'service_role: SELECT, INSERT on project_run_events');
+SELECT is(pg_temp.table_privs('authenticated', 'project_run_events'), '{SELECT}', 'authenticated: only SELECT on project_run_events (the trigger appends events)');
+SELECT is(pg_temp.table_privs('service_role', 'project_run_events'), '{SELECT}', 'service_role: only SELECT on project_run_events (the trigger appends events)');
 SELECT is(pg_temp.table_privs('public', 'project_run_events'), '{}', 'PUBLIC: no privilege on project_run_events');
 -- The settings and the registered steps: readable by every role (the
 -- functions run as the caller and read them), written by the owner only.
@@ -81,7 +81,7 @@ SELECT is(pg_temp.column_privs('anon', 'project_runs'), '{}', 'anon: no column p
 SELECT is(pg_temp.column_privs('public', 'project_runs'), '{}', 'PUBLIC: no column privilege on project_runs');
 SELECT is(pg_temp.column_privs('anon', 'project_run_events'), '{}', 'anon: no column privilege on project_run_events');
 SELECT is(pg_temp.column_privs('public', 'project_run_events'), '{}', 'PUBLIC: no column privilege on project_run_events');
-SELECT is(pg_temp.column_privs('authenticated', 'project_run_events'), '{SELECT,INSERT}', 'authenticated: no UPDATE on any column of project_run_events');
+SELECT is(pg_temp.column_privs('authenticated', 'project_run_events'), '{SELECT}', 'authenticated: no INSERT or UPDATE on any column of project_run_events');
 SELECT is(pg_temp.column_privs('service_role', 'project_runs'), '{SELECT,INSERT,UPDATE}', 'service_role: no REFERENCES on any column of project_runs');
 
 -- ---------------------------------------------------------------------------
@@ -165,7 +165,7 @@ SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'project_run_events':
 SELECT is((SELECT array_agg(cmd ORDER BY cmd) FROM pg_policies WHERE schemaname = 'public' AND tablename = 'project_runs'),
           ARRAY['INSERT', 'SELECT', 'UPDATE']::text[], 'project_runs: policies for SELECT, INSERT, UPDATE; none for DELETE or ALL');
 SELECT is((SELECT array_agg(cmd ORDER BY cmd) FROM pg_policies WHERE schemaname = 'public' AND tablename = 'project_run_events'),
-          ARRAY['INSERT', 'SELECT']::text[], 'project_run_events: policies for SELECT, INSERT; none for UPDATE, DELETE or ALL');
+          ARRAY['SELECT']::text[], 'project_run_events: a policy for SELECT only; none for INSERT, UPDATE, DELETE or ALL');
 SELECT is((SELECT count(*)::int FROM pg_policies WHERE schemaname = 'public' AND tablename IN ('project_runs', 'project_run_events')
              AND permissive <> 'PERMISSIVE'), 0, 'the policies are permissive');
 SELECT is((SELECT rolbypassrls FROM pg_roles WHERE rolname = 'service_role'), true, 'service_role bypasses RLS (as on Supabase)');
