@@ -196,103 +196,108 @@ Oid lookup_table(const std::string& schema, const std::string& table) {
 }
 
 struct StatementText {
+    Statement id;
     const char* sql;
     const char* types;  // u uuid, i int4, t text, j jsonb, T timestamptz, S status
 };
 
 // The SQL of every statement; index = Statement.
 const StatementText statement_texts[] = {
-    // project_exists
-    {"SELECT 1 FROM {projects} p WHERE p.id OPERATOR(pg_catalog.=) $1", "u"},
-    // max_attempt_for_key: the newest attempt holding a key
-    {"SELECT r.status, r.attempt FROM {s}.project_runs r "
+    {Statement::project_exists,
+     "SELECT 1 FROM {projects} p WHERE p.id OPERATOR(pg_catalog.=) $1", "u"},
+    // the newest attempt holding a key
+    {Statement::max_attempt_for_key,
+     "SELECT r.status, r.attempt FROM {s}.project_runs r "
      "WHERE r.idempotency_key OPERATOR(pg_catalog.=) $1 "
      "ORDER BY r.attempt DESC LIMIT 1",
      "t"},
-    // create_lookup: the newest attempt holding a key, with its parameters
-    {"SELECT r.status, r.attempt, r.project_id, r.input_version, r.pipeline_version, "
+    // the newest attempt holding a key, with its parameters
+    {Statement::create_lookup,
+     "SELECT r.status, r.attempt, r.project_id, r.input_version, r.pipeline_version, "
      "pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
      "WHERE r.idempotency_key OPERATOR(pg_catalog.=) $1 "
      "ORDER BY r.attempt DESC LIMIT 1",
      "t"},
-    // create_insert
-    {"INSERT INTO {s}.project_runs AS r "
+    {Statement::create_insert,
+     "INSERT INTO {s}.project_runs AS r "
      "(project_id, input_version, pipeline_version, idempotency_key, attempt) "
      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING pg_catalog.to_jsonb(r)",
      "uitti"},
-    // get_by_key
-    {"SELECT pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
+    {Statement::get_by_key,
+     "SELECT pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
      "WHERE r.idempotency_key OPERATOR(pg_catalog.=) $1 ORDER BY r.attempt DESC LIMIT 1",
      "t"},
-    // set_running
-    {"UPDATE {s}.project_runs AS r SET status = 'running' "
+    {Statement::set_running,
+     "UPDATE {s}.project_runs AS r SET status = 'running' "
      "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'queued' "
      "RETURNING pg_catalog.to_jsonb(r)",
      "u"},
-    // set_succeeded
-    {"UPDATE {s}.project_runs AS r SET status = 'succeeded', output = $2, "
+    {Statement::set_succeeded,
+     "UPDATE {s}.project_runs AS r SET status = 'succeeded', output = $2, "
      "metrics = {s}.project_runs_merge_metrics(r.metrics, $3) "
      "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'running' "
      "RETURNING pg_catalog.to_jsonb(r)",
      "ujj"},
-    // set_failed
-    {"UPDATE {s}.project_runs AS r SET status = 'failed', error_code = $2, "
+    {Statement::set_failed,
+     "UPDATE {s}.project_runs AS r SET status = 'failed', error_code = $2, "
      "error_message = $3, error_detail = $4, "
      "metrics = {s}.project_runs_merge_metrics(r.metrics, $5) "
      "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.<) 'succeeded' "
      "RETURNING pg_catalog.to_jsonb(r)",
      "uttjj"},
-    // update_metrics
-    {"UPDATE {s}.project_runs AS r SET metrics = {s}.project_runs_merge_metrics(r.metrics, $2) "
+    {Statement::update_metrics,
+     "UPDATE {s}.project_runs AS r SET metrics = {s}.project_runs_merge_metrics(r.metrics, $2) "
      "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.<) 'succeeded' "
      "RETURNING pg_catalog.to_jsonb(r)",
      "uj"},
-    // run_status
-    {"SELECT r.status, pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
+    {Statement::run_status,
+     "SELECT r.status, pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
      "WHERE r.id OPERATOR(pg_catalog.=) $1",
      "u"},
-    // latest
-    {"SELECT pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
+    {Statement::latest,
+     "SELECT pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
      "WHERE r.project_id OPERATOR(pg_catalog.=) $1 "
      "ORDER BY r.created_at DESC, r.id DESC LIMIT 1",
      "u"},
-    // list
-    {"SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) "
+    {Statement::list,
+     "SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) "
      "ORDER BY r.created_at DESC, r.id DESC), '[]'::pg_catalog.jsonb) FROM ("
      "SELECT x.* FROM {s}.project_runs x WHERE x.project_id OPERATOR(pg_catalog.=) $1 "
      "AND ($3 IS NULL OR x.created_at OPERATOR(pg_catalog.<) $3) "
      "ORDER BY x.created_at DESC, x.id DESC LIMIT $2) r",
      "uiT"},
-    // purge_events
-    {"DELETE FROM {s}.project_run_events e WHERE e.project_id OPERATOR(pg_catalog.=) $1", "u"},
-    // purge_runs
-    {"DELETE FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) $1", "u"},
-    // project_owned
-    {"SELECT 1 FROM {projects} p WHERE p.id OPERATOR(pg_catalog.=) $1 "
+    {Statement::purge_events,
+     "DELETE FROM {s}.project_run_events e WHERE e.project_id OPERATOR(pg_catalog.=) $1", "u"},
+    {Statement::purge_runs,
+     "DELETE FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) $1", "u"},
+    {Statement::project_owned,
+     "SELECT 1 FROM {projects} p WHERE p.id OPERATOR(pg_catalog.=) $1 "
      "AND p.user_id OPERATOR(pg_catalog.=) $2",
      "uu"},
-    // input_by_version: the requested version, a final row first
-    {"SELECT i.status::pg_catalog.text, i.input_json FROM {inputs} i "
+    // the requested version, a final row first
+    {Statement::input_by_version,
+     "SELECT i.status::pg_catalog.text, i.input_json FROM {inputs} i "
      "WHERE i.project_id OPERATOR(pg_catalog.=) $1 AND i.version OPERATOR(pg_catalog.=) $2 "
      "ORDER BY (i.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final') DESC LIMIT 1",
      "ui"},
-    // latest_final_input
-    {"SELECT i.version, i.input_json FROM {inputs} i "
+    {Statement::latest_final_input,
+     "SELECT i.version, i.input_json FROM {inputs} i "
      "WHERE i.project_id OPERATOR(pg_catalog.=) $1 "
      "AND i.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final' AND i.version IS NOT NULL "
      "ORDER BY i.version DESC LIMIT 1",
      "u"},
-    // start_generated_run
-    {"UPDATE {s}.project_runs AS r SET status = 'running', metrics = $2 "
+    {Statement::start_generated_run,
+     "UPDATE {s}.project_runs AS r SET status = 'running', metrics = $2 "
      "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'queued' "
      "RETURNING 1",
      "uj"},
-    // pipeline_steps: the SQL functions registered for a pipeline version
-    {"SELECT s.step, s.function::pg_catalog.oid FROM {s}.project_runs_pipeline_steps s "
+    // the SQL functions registered for a pipeline version
+    {Statement::pipeline_steps,
+     "SELECT s.step, s.function::pg_catalog.oid FROM {s}.project_runs_pipeline_steps s "
      "WHERE s.pipeline_version OPERATOR(pg_catalog.=) $1",
      "t"},
-    // dashboard_all
-    {"SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+    {Statement::dashboard_all,
+     "SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
      "'project_id', p.id, 'name', p.name, 'last_run', l.last_run) "
      "ORDER BY p.created_at DESC NULLS LAST, p.id DESC), '[]'::pg_catalog.jsonb) "
      "FROM {projects} p LEFT JOIN LATERAL ("
@@ -301,8 +306,8 @@ const StatementText statement_texts[] = {
      "AS last_run FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) p.id "
      "ORDER BY r.created_at DESC, r.id DESC LIMIT 1) l ON true",
      ""},
-    // dashboard_user
-    {"SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+    {Statement::dashboard_user,
+     "SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
      "'project_id', p.id, 'name', p.name, 'last_run', l.last_run) "
      "ORDER BY p.created_at DESC NULLS LAST, p.id DESC), '[]'::pg_catalog.jsonb) "
      "FROM {projects} p LEFT JOIN LATERAL ("
@@ -312,8 +317,18 @@ const StatementText statement_texts[] = {
      "ORDER BY r.created_at DESC, r.id DESC LIMIT 1) l ON true "
      "WHERE p.user_id OPERATOR(pg_catalog.=) $1",
      "u"},
-    // owned_project_ids
-    {"SELECT COALESCE(pg_catalog.array_agg(p.id), '{}'::pg_catalog.uuid[]) FROM {projects} p "
+    // attempt 1 of a key nobody holds, for a visible project
+    // ($5: the caller's user id under row-level security, else null)
+    {Statement::create_fresh,
+     "INSERT INTO {s}.project_runs AS r "
+     "(project_id, input_version, pipeline_version, idempotency_key, attempt) "
+     "SELECT $1, $2, $3, $4, 1 WHERE EXISTS (SELECT 1 FROM {projects} p "
+     "WHERE p.id OPERATOR(pg_catalog.=) $1 "
+     "AND ($5 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $5)) "
+     "ON CONFLICT DO NOTHING RETURNING pg_catalog.to_jsonb(r)",
+     "uittu"},
+    {Statement::owned_project_ids,
+     "SELECT COALESCE(pg_catalog.array_agg(p.id), '{}'::pg_catalog.uuid[]) FROM {projects} p "
      "WHERE p.user_id OPERATOR(pg_catalog.=) $1",
      "u"},
 };
@@ -395,6 +410,7 @@ SPIPlanPtr plan(Statement statement) {
     PlanSlot& slot = g_plans[static_cast<int>(statement)];
     if (slot.plan != nullptr && slot.generation == c.generation) return slot.plan;
     const StatementText& text = statement_texts[static_cast<int>(statement)];
+    if (text.id != statement) throw std::logic_error("statement table out of order");
     std::string sql = expand(text.sql, c);
     Oid types[8];
     int nargs = 0;

@@ -80,6 +80,7 @@ enum class Statement {
     pipeline_steps,
     dashboard_all,
     dashboard_user,
+    create_fresh,
     owned_project_ids,
     count
 };

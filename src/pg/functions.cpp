@@ -78,6 +78,8 @@ PR_FUNCTION(project_runs_create) {
     call.connect();
     const Catalog& cat = catalog();
     if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
+    CallerScope scope = caller_scope();
+    if (std::optional<Datum> run = create_fresh(call, request, scope)) return call.ok(*run, false, 1);
     if (!project_visible(call, request.project_id, false))
         return project_not_found(call, request.project_id);
     KeyedRun run = create_or_reuse(call, request);

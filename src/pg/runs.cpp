@@ -66,6 +66,28 @@ KeyedRun create_or_reuse(Call& call, const RunRequest& request) {
     return KeyedRun{};
 }
 
+std::optional<Datum> create_fresh(Call& call, const RunRequest& request, const CallerScope& scope) {
+    if (scope.kind == Scope::none) return std::nullopt;
+    Datum project = UUIDPGetDatum(const_cast<pg_uuid_t*>(&request.project_id));
+    Datum user = UUIDPGetDatum(const_cast<pg_uuid_t*>(&scope.user));
+    char nulls[] = {' ', request.has_input_version ? ' ' : 'n', ' ', request.has_key ? ' ' : 'n',
+                    scope.kind == Scope::user ? ' ' : 'n', '\0'};
+    uint64 inserted;
+    {
+        SessionFlags& flags = session_flags();
+        flags.trusted_project = request.project_id;
+        FlagScope trusted(flags.trusted_insert);
+        inserted = call.run(Statement::create_fresh,
+                            {project, Int32GetDatum(request.input_version),
+                             text_datum(request.pipeline_version),
+                             request.has_key ? text_datum(request.key) : (Datum)0, user},
+                            nulls);
+    }
+    if (inserted != 1) return std::nullopt;
+    bool null;
+    return call.value(0, 1, &null);
+}
+
 std::optional<Datum> bounded_text_argument(Call& call, int n, const char* name, std::size_t limit,
                                            std::string* value) {
     FunctionCallInfo fcinfo = call.fcinfo();

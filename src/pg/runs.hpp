@@ -31,6 +31,12 @@ struct KeyedRun {
 // is a conflict. Without a key, always creates.
 KeyedRun create_or_reuse(Call& call, const RunRequest& request);
 
+// The fast path of a new key: inserts attempt 1 when the project is
+// visible to the caller and no run holds the key, in one statement. Returns
+// the new run, or nullopt when the caller must take the full path
+// (project_visible, then create_or_reuse).
+std::optional<Datum> create_fresh(Call& call, const RunRequest& request, const CallerScope& scope);
+
 // Reads text argument n, which must be non-empty and at most limit bytes.
 // Returns the error result to answer with, or nullopt when *value is good.
 std::optional<Datum> bounded_text_argument(Call& call, int n, const char* name, std::size_t limit,
