@@ -116,7 +116,7 @@ CREATE TRIGGER project_runs_guard_delete BEFORE DELETE ON @extschema@.project_ru
     FOR EACH ROW EXECUTE FUNCTION @extschema@.project_runs_guard_delete();
 CREATE TRIGGER project_runs_guard_truncate BEFORE TRUNCATE ON @extschema@.project_runs
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.project_runs_guard_truncate();
-CREATE TRIGGER project_runs_log_event AFTER INSERT OR UPDATE ON @extschema@.project_runs
+CREATE TRIGGER project_runs_log_event AFTER INSERT ON @extschema@.project_runs
     FOR EACH ROW EXECUTE FUNCTION @extschema@.project_runs_log_event();
 CREATE TRIGGER project_run_events_guard BEFORE INSERT OR UPDATE OR DELETE
     ON @extschema@.project_run_events

@@ -279,12 +279,15 @@ PR_FUNCTION(project_runs_guard_update) {
     RunRow new_row(td->tg_newtuple, desc);
     RunStatus from = old_row.status();
     RunStatus to = new_row.status();
-    std::string run = old_row.id_text();
-    std::string move = std::string(status_label(from)) + " to " + std::string(status_label(to));
+    // The words of a refusal, built only when there is one.
+    auto run = [&] { return old_row.id_text(); };
+    auto move = [&] {
+        return std::string(status_label(from)) + " to " + std::string(status_label(to));
+    };
 
     if (is_finished(from))
         throw Violation(sqlstate::run_frozen,
-                        "run " + run + " cannot go from " + move + ": finished runs are frozen");
+                        "run " + run() + " cannot go from " + move() + ": finished runs are frozen");
     const std::pair<AttrNumber, const char*> fixed[] = {
         {c.id, "id"}, {c.project_id, "project_id"}, {c.input_version, "input_version"},
         {c.pipeline_version, "pipeline_version"}, {c.idempotency_key, "idempotency_key"},
@@ -292,20 +295,19 @@ PR_FUNCTION(project_runs_guard_update) {
     for (const auto& [column, name] : fixed)
         if (!same_value(old_row, new_row, column, desc))
             throw Violation(sqlstate::immutable_column,
-                            "run " + run + " cannot change " + name + " (" + move + ")");
+                            "run " + run() + " cannot change " + name + " (" + move() + ")");
     Transition transition = classify_transition(from, to);
     if (transition == Transition::illegal)
-        throw Violation(sqlstate::illegal_transition, "run " + run + " cannot go from " + move);
-    if (!same_value(old_row, new_row, c.started_at, desc))
-        refuse_server_column("started_at", run);
+        throw Violation(sqlstate::illegal_transition, "run " + run() + " cannot go from " + move());
+    if (!same_value(old_row, new_row, c.started_at, desc)) refuse_server_column("started_at", run());
     if (!same_value(old_row, new_row, c.finished_at, desc))
-        refuse_server_column("finished_at", run);
+        refuse_server_column("finished_at", run());
 
     HeapTuple result = td->tg_newtuple;
+    Datum now = TimestampTzGetDatum(GetCurrentTimestamp());
     if (transition == Transition::allowed) {
-        AttrNumber stamp = to == RunStatus::running ? c.started_at : c.finished_at;
-        int columns[] = {stamp};
-        Datum values[] = {TimestampTzGetDatum(GetCurrentTimestamp())};
+        int columns[] = {to == RunStatus::running ? c.started_at : c.finished_at};
+        Datum values[] = {now};
         bool nulls[] = {false};
         result = guard([&] {
             return heap_modify_tuple_by_cols(td->tg_newtuple, desc, 1, columns, values, nulls);
@@ -313,34 +315,27 @@ PR_FUNCTION(project_runs_guard_update) {
     }
     if (auto problem = check_shape(RunRow(result, desc).shape()))
         throw Violation(sqlstate::invalid_run_fields,
-                        "run " + run + " cannot go from " + move + ": " + *problem);
+                        "run " + run() + " cannot go from " + move() + ": " + *problem);
+    // The transition's event is appended here rather than in an AFTER
+    // trigger: the row is locked by now and the update goes ahead, and any
+    // error after this point rolls the event back with it.
+    if (transition == Transition::allowed) append_event(new_row, true, from, to, now);
     return PointerGetDatum(result);
 }
 
-// AFTER INSERT OR UPDATE on project_runs: appends the event of an insert
-// or a transition.
+// AFTER INSERT on project_runs: appends the insert's event. (An insert
+// needs an AFTER trigger: with ON CONFLICT DO NOTHING, BEFORE triggers fire
+// for rows that are then not inserted.)
 PR_FUNCTION(project_runs_log_event) {
     TriggerData* td = trigger_data(fcinfo, "project_runs_log_event");
     TupleDesc desc = td->tg_relation->rd_att;
     const RunColumns& c = loaded_catalog(fcinfo).runs;
+    RunRow row(td->tg_trigtuple, desc);
+    if (is_restore_session(RelationGetRelid(td->tg_relation)) &&
+        ordinary_inserts_in_restore().erase(row.id_text()) == 0)
+        return PointerGetDatum(nullptr);  // a restored run: its events are restored too
     bool null;
-    if (TRIGGER_FIRED_BY_INSERT(td->tg_event)) {
-        RunRow row(td->tg_trigtuple, desc);
-        if (is_restore_session(RelationGetRelid(td->tg_relation)) &&
-            ordinary_inserts_in_restore().erase(row.id_text()) == 0)
-            return PointerGetDatum(nullptr);  // a restored run: its events are restored too
-        append_event(row, false, RunStatus::queued, RunStatus::queued,
-                     row.get(c.created_at, &null));
-    } else {
-        RunRow old_row(td->tg_trigtuple, desc);
-        RunRow new_row(td->tg_newtuple, desc);
-        RunStatus from = old_row.status();
-        RunStatus to = new_row.status();
-        if (from != to)
-            append_event(new_row, true, from, to,
-                         new_row.get(to == RunStatus::running ? c.started_at : c.finished_at,
-                                     &null));
-    }
+    append_event(row, false, RunStatus::queued, RunStatus::queued, row.get(c.created_at, &null));
     return PointerGetDatum(nullptr);
 }
 
