@@ -102,3 +102,14 @@ SELECT code, project_runs_http_status(code) FROM unnest(ARRAY['NOT_FOUND', 'PROJ
     'INPUT_NOT_FOUND', 'INVALID_ARGUMENT', 'NO_INPUTS', 'INVALID_INPUTS', 'ILLEGAL_TRANSITION',
     'IDEMPOTENCY_CONFLICT', 'STEP_FAILED', 'CONFIG', 'INTERNAL', 'SOMETHING_ELSE', 'not_found']) AS code;
 SELECT project_runs_http_status(NULL);
+
+-- The run in every result is exactly the row, as to_jsonb() shows it.
+CREATE TEMP TABLE returned AS
+SELECT project_runs_update_metrics(r.id, '{"check": 1}')->'data' AS run
+FROM project_runs r WHERE r.status IN ('queued', 'running');
+INSERT INTO returned SELECT project_runs_create(:alpha, 5, 'v1', 'alpha:exact')->'data';
+INSERT INTO returned SELECT project_runs_set_running(id)->'data' FROM project_runs WHERE idempotency_key = 'alpha:exact';
+INSERT INTO returned SELECT project_runs_set_succeeded(id, '{"exact": true}', '{"m": 2}')->'data' FROM project_runs WHERE idempotency_key = 'alpha:exact';
+SELECT count(*) AS results, count(*) FILTER (WHERE t.run = to_jsonb(x)) AS equal_to_the_row
+FROM returned t JOIN project_runs x ON x.id = (t.run->>'id')::uuid
+WHERE t.run->>'status' = x.status::text;

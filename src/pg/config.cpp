@@ -221,7 +221,7 @@ const StatementText statement_texts[] = {
     {Statement::create_insert,
      "INSERT INTO {s}.project_runs AS r "
      "(project_id, input_version, pipeline_version, idempotency_key, attempt) "
-     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING pg_catalog.to_jsonb(r)",
+     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING r.*",
      "uitti"},
     {Statement::get_by_key,
      "SELECT pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
@@ -230,25 +230,25 @@ const StatementText statement_texts[] = {
     {Statement::set_running,
      "UPDATE {s}.project_runs AS r SET status = 'running' "
      "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'queued' "
-     "RETURNING pg_catalog.to_jsonb(r)",
+     "RETURNING r.*",
      "u"},
     {Statement::set_succeeded,
      "UPDATE {s}.project_runs AS r SET status = 'succeeded', output = $2, "
      "metrics = {s}.project_runs_merge_metrics(r.metrics, $3) "
      "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'running' "
-     "RETURNING pg_catalog.to_jsonb(r)",
+     "RETURNING r.*",
      "ujj"},
     {Statement::set_failed,
      "UPDATE {s}.project_runs AS r SET status = 'failed', error_code = $2, "
      "error_message = $3, error_detail = $4, "
      "metrics = {s}.project_runs_merge_metrics(r.metrics, $5) "
      "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.<) 'succeeded' "
-     "RETURNING pg_catalog.to_jsonb(r)",
+     "RETURNING r.*",
      "uttjj"},
     {Statement::update_metrics,
      "UPDATE {s}.project_runs AS r SET metrics = {s}.project_runs_merge_metrics(r.metrics, $2) "
      "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.<) 'succeeded' "
-     "RETURNING pg_catalog.to_jsonb(r)",
+     "RETURNING r.*",
      "uj"},
     {Statement::run_status,
      "SELECT r.status, pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
@@ -325,7 +325,7 @@ const StatementText statement_texts[] = {
      "SELECT $1, $2, $3, $4, 1 WHERE EXISTS (SELECT 1 FROM {projects} p "
      "WHERE p.id OPERATOR(pg_catalog.=) $1 "
      "AND ($5 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $5)) "
-     "ON CONFLICT DO NOTHING RETURNING pg_catalog.to_jsonb(r)",
+     "ON CONFLICT DO NOTHING RETURNING r.*",
      "uittu"},
     {Statement::owned_project_ids,
      "SELECT COALESCE(pg_catalog.array_agg(p.id), '{}'::pg_catalog.uuid[]) FROM {projects} p "

@@ -79,7 +79,7 @@ PR_FUNCTION(project_runs_create) {
     const Catalog& cat = catalog();
     if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
     CallerScope scope = caller_scope();
-    if (std::optional<Datum> run = create_fresh(call, request, scope)) return call.ok(*run, false, 1);
+    if (create_fresh(call, request, scope)) return call.ok_row(1);
     if (!project_visible(call, request.project_id, false))
         return project_not_found(call, request.project_id);
     KeyedRun run = create_or_reuse(call, request);
@@ -118,7 +118,7 @@ PR_FUNCTION(project_runs_set_running) {
     if (caller_scope().kind == Scope::none) return run_not_found(call, run_id);
     Datum id = UUIDPGetDatum(&run_id);
     bool is_null;
-    if (call.run(Statement::set_running, {id}) == 1) return call.ok(call.value(0, 1, &is_null), false);
+    if (call.run(Statement::set_running, {id}) == 1) return call.ok_row();
     // Already running: nothing changes and the call succeeds.
     if (call.run(Statement::run_status, {id}, nullptr, false, 1) == 0)
         return run_not_found(call, run_id);
@@ -140,10 +140,10 @@ PR_FUNCTION(project_runs_set_succeeded) {
     if (caller_scope().kind == Scope::none) return run_not_found(call, run_id);
     Datum id = UUIDPGetDatum(&run_id);
     char nulls[] = {' ', ' ', PG_ARGISNULL(2) ? 'n' : ' ', '\0'};
-    if (call.run(Statement::set_succeeded, {id, PG_GETARG_DATUM(1), PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2)}, nulls) == 1) {
-        bool is_null;
-        return call.ok(call.value(0, 1, &is_null), false);
-    }
+    if (call.run(Statement::set_succeeded,
+                 {id, PG_GETARG_DATUM(1), PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2)},
+                 nulls) == 1)
+        return call.ok_row();
     return explain_refused_update(call, run_id, RunStatus::succeeded);
 }
 
@@ -170,10 +170,8 @@ PR_FUNCTION(project_runs_set_failed) {
                  {id, PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
                   PG_ARGISNULL(3) ? (Datum)0 : PG_GETARG_DATUM(3),
                   PG_ARGISNULL(4) ? (Datum)0 : PG_GETARG_DATUM(4)},
-                 nulls) == 1) {
-        bool is_null;
-        return call.ok(call.value(0, 1, &is_null), false);
-    }
+                 nulls) == 1)
+        return call.ok_row();
     return explain_refused_update(call, run_id, RunStatus::failed);
 }
 
@@ -189,8 +187,7 @@ PR_FUNCTION(project_runs_update_metrics) {
     if (caller_scope().kind == Scope::none) return run_not_found(call, run_id);
     Datum id = UUIDPGetDatum(&run_id);
     bool is_null;
-    if (call.run(Statement::update_metrics, {id, PG_GETARG_DATUM(1)}) == 1)
-        return call.ok(call.value(0, 1, &is_null), false);
+    if (call.run(Statement::update_metrics, {id, PG_GETARG_DATUM(1)}) == 1) return call.ok_row();
     if (call.run(Statement::run_status, {id}, nullptr, false, 1) == 0)
         return run_not_found(call, run_id);
     RunStatus current = status_from_oid(DatumGetObjectId(call.value(0, 1, &is_null)));

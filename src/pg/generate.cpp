@@ -204,9 +204,9 @@ Datum fail_without_input(Call& call, const pg_uuid_t& project_id,
     std::vector<StepRecord> steps = pipeline::pending_steps();
     for (StepRecord& step : steps) step.status = StepStatus::skipped;
     std::string metrics = pipeline::metrics_json(pipeline_version, steps);
-    bool null;
+
     record_failure(call, id, code, message, detail, metrics);
-    return call.failed_run(code, message, detail, call.value(0, 1, &null), true);
+    return call.failed_run(code, message, detail, call.row_jsonb(), true);
 }
 
 // Runs the steps of a queued run and finishes it.
@@ -285,13 +285,12 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
     }
 
     std::string metrics = pipeline::metrics_json(pipeline_version, records);
-    bool null;
     if (!failure) {
         std::string output = pipeline::output_json(pipeline_version, input.version, outputs);
         if (call.run(Statement::set_succeeded,
                      {id, call.jsonb_from_text(output), call.jsonb_from_text(metrics)}) != 1)
             throw std::runtime_error("the running run could not succeed");
-        return call.ok(call.value(0, 1, &null), false, 1);
+        return call.ok_row(1);
     }
     std::string message = failure->code == ErrorCode::invalid_inputs
                               ? "input " + std::to_string(input.version) + " is not valid: " +
@@ -301,7 +300,7 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
                          ", \"sqlstate\": " + json::quote(failure->sqlstate) +
                          ", \"message\": " + json::quote(failure->message) + "}";
     record_failure(call, run_id, failure->code, message, detail, metrics);
-    return call.failed_run(failure->code, message, detail, call.value(0, 1, &null), true);
+    return call.failed_run(failure->code, message, detail, call.row_jsonb(), true);
 }
 
 }  // namespace

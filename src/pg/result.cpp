@@ -2,11 +2,17 @@
 #include "pg/result.hpp"
 
 #include <cstdio>
+#include <cstring>
 
 #include "core/json.hpp"
 #include "core/uuid7.hpp"
 #include "pg/fault.hpp"
 #include "pg/guard.hpp"
+
+extern "C" {
+#include "utils/json.h"
+#include "utils/numeric.h"
+}
 
 namespace project_runs::pg {
 
@@ -110,6 +116,114 @@ Datum Call::ok(Datum data_jsonb, bool data_is_null, int created) {
         return d;
     });
     return finish(result);
+}
+
+namespace {
+
+// Pushes a JSON string value.
+void push_string(JsonbParseState** state, JsonbIteratorToken token, const char* text, int len) {
+    JsonbValue v;
+    v.type = jbvString;
+    v.val.string.val = const_cast<char*>(text);
+    v.val.string.len = len;
+    pushJsonbValue(state, token, &v);
+}
+
+// Pushes a row of project_runs as a JSON object, column by column, with the
+// same text to_jsonb() gives; returns the object. Postgres calls only: runs
+// inside guard().
+JsonbValue* push_run_row(JsonbParseState** state, HeapTuple tuple, TupleDesc desc) {
+    pushJsonbValue(state, WJB_BEGIN_OBJECT, nullptr);
+    for (int i = 0; i < desc->natts; i++) {
+        Form_pg_attribute attr = TupleDescAttr(desc, i);
+        if (attr->attisdropped) continue;
+        push_string(state, WJB_KEY, NameStr(attr->attname), strlen(NameStr(attr->attname)));
+        bool is_null;
+        Datum d = heap_getattr(tuple, i + 1, desc, &is_null);
+        JsonbValue v;
+        if (is_null) {
+            v.type = jbvNull;
+            pushJsonbValue(state, WJB_VALUE, &v);
+            continue;
+        }
+        switch (attr->atttypid) {
+            case UUIDOID: {
+                char* text = DatumGetCString(DirectFunctionCall1(uuid_out, d));
+                push_string(state, WJB_VALUE, text, strlen(text));
+                break;
+            }
+            case INT4OID:
+                v.type = jbvNumeric;
+                v.val.numeric = int64_to_numeric(DatumGetInt32(d));
+                pushJsonbValue(state, WJB_VALUE, &v);
+                break;
+            case TEXTOID: {
+                text* t = DatumGetTextPP(d);
+                push_string(state, WJB_VALUE, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+                break;
+            }
+            case TIMESTAMPTZOID: {
+                char* text = JsonEncodeDateTime(nullptr, d, TIMESTAMPTZOID, nullptr);
+                push_string(state, WJB_VALUE, text, strlen(text));
+                break;
+            }
+            case JSONBOID: {
+                Jsonb* j = DatumGetJsonbP(d);
+                v.type = jbvBinary;
+                v.val.binary.data = &j->root;
+                v.val.binary.len = VARSIZE(j) - VARHDRSZ;
+                pushJsonbValue(state, WJB_VALUE, &v);
+                break;
+            }
+            default: {
+                // The status enum, and anything a later version adds.
+                Oid output;
+                bool varlena;
+                getTypeOutputInfo(attr->atttypid, &output, &varlena);
+                char* text = OidOutputFunctionCall(output, d);
+                push_string(state, WJB_VALUE, text, strlen(text));
+            }
+        }
+    }
+    return pushJsonbValue(state, WJB_END_OBJECT, nullptr);
+}
+
+// Pushes "key": true/false.
+void push_bool(JsonbParseState** state, const char* key, bool value) {
+    push_string(state, WJB_KEY, key, strlen(key));
+    JsonbValue v;
+    v.type = jbvBool;
+    v.val.boolean = value;
+    pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+}  // namespace
+
+Datum Call::ok_row(int created) {
+    MemoryContext target = caller_context_;
+    Datum result = guard([&] {
+        MemoryContext old = MemoryContextSwitchTo(target);
+        JsonbParseState* state = nullptr;
+        pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+        push_bool(&state, "ok", true);
+        if (created >= 0) push_bool(&state, "created", created != 0);
+        push_string(&state, WJB_KEY, "data", 4);
+        push_run_row(&state, SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+        JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
+        Datum d = JsonbPGetDatum(JsonbValueToJsonb(object));
+        MemoryContextSwitchTo(old);
+        return d;
+    });
+    return finish(result);
+}
+
+Datum Call::row_jsonb() const {
+    return guard([&] {
+        JsonbParseState* state = nullptr;
+        JsonbValue* object =
+            push_run_row(&state, SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+        return JsonbPGetDatum(JsonbValueToJsonb(object));
+    });
 }
 
 Datum Call::error(ErrorCode code, std::string_view message, std::string_view detail_json) {

@@ -40,6 +40,14 @@ public:
     // {"ok": true, "data": <jsonb>} with an optional "created" flag.
     Datum ok(Datum data_jsonb, bool data_is_null, int created = -1);
 
+    // {"ok": true, "data": <run>} with an optional "created" flag, where the
+    // run is the first row of the last statement's result (RETURNING r.*),
+    // turned into JSON in one pass.
+    Datum ok_row(int created = -1);
+
+    // The run in the first row of the last statement's result, as jsonb.
+    Datum row_jsonb() const;
+
     // {"ok": false, "error": {"code", "message", "detail"}}; detail_json is
     // JSON text or empty for null.
     Datum error(ErrorCode code, std::string_view message, std::string_view detail_json = {});

@@ -60,14 +60,14 @@ KeyedRun create_or_reuse(Call& call, const RunRequest& request) {
                                  Int32GetDatum(attempt)},
                                 nulls);
         }
-        if (inserted == 1) return KeyedRun{KeyedRun::Outcome::created, call.value(0, 1, &null)};
+        if (inserted == 1) return KeyedRun{KeyedRun::Outcome::created, call.row_jsonb()};
         if (!request.has_key) break;
     }
     return KeyedRun{};
 }
 
-std::optional<Datum> create_fresh(Call& call, const RunRequest& request, const CallerScope& scope) {
-    if (scope.kind == Scope::none) return std::nullopt;
+bool create_fresh(Call& call, const RunRequest& request, const CallerScope& scope) {
+    if (scope.kind == Scope::none) return false;
     Datum project = UUIDPGetDatum(const_cast<pg_uuid_t*>(&request.project_id));
     Datum user = UUIDPGetDatum(const_cast<pg_uuid_t*>(&scope.user));
     char nulls[] = {' ', request.has_input_version ? ' ' : 'n', ' ', request.has_key ? ' ' : 'n',
@@ -83,9 +83,7 @@ std::optional<Datum> create_fresh(Call& call, const RunRequest& request, const C
                              request.has_key ? text_datum(request.key) : (Datum)0, user},
                             nulls);
     }
-    if (inserted != 1) return std::nullopt;
-    bool null;
-    return call.value(0, 1, &null);
+    return inserted == 1;
 }
 
 std::optional<Datum> bounded_text_argument(Call& call, int n, const char* name, std::size_t limit,

@@ -33,9 +33,10 @@ KeyedRun create_or_reuse(Call& call, const RunRequest& request);
 
 // The fast path of a new key: inserts attempt 1 when the project is
 // visible to the caller and no run holds the key, in one statement. Returns
-// the new run, or nullopt when the caller must take the full path
-// (project_visible, then create_or_reuse).
-std::optional<Datum> create_fresh(Call& call, const RunRequest& request, const CallerScope& scope);
+// true with the new run as the first row of the result (RETURNING r.*), or
+// false when the caller must take the full path (project_visible, then
+// create_or_reuse).
+bool create_fresh(Call& call, const RunRequest& request, const CallerScope& scope);
 
 // Reads text argument n, which must be non-empty and at most limit bytes.
 // Returns the error result to answer with, or nullopt when *value is good.
