@@ -24,7 +24,11 @@ std::string_view step_status_label(StepStatus status) {
 
 std::vector<StepRecord> pending_steps() {
     std::vector<StepRecord> steps;
-    for (std::string_view name : step_names) steps.push_back(StepRecord{std::string(name)});
+    for (std::string_view name : step_names) {
+        StepRecord step;
+        step.name = name;
+        steps.push_back(std::move(step));
+    }
     return steps;
 }
 
