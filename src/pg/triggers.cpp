@@ -106,7 +106,7 @@ void refuse_server_column(const char* column, const std::string& run) {
 }
 
 // The checks of an insert the ordinary way; returns the attempt number.
-int32 check_ordinary_insert(Call& call, const RunRow& row, TupleDesc desc) {
+int32 check_ordinary_insert(FunctionCallInfo fcinfo, const RunRow& row) {
     const Catalog& cat = catalog();
     const RunColumns& c = cat.runs;
     if (!row.is_null(c.id)) refuse_server_column("id", {});
@@ -130,6 +130,8 @@ int32 check_ordinary_insert(Call& call, const RunRow& row, TupleDesc desc) {
     if (flags.trusted_insert && memcmp(flags.trusted_project.data, project.data, UUID_LEN) == 0)
         return given_attempt;  // project_runs_create checked both already
 
+    Call call(fcinfo);
+    call.connect();
     if (!OidIsValid(projects_relid()))
         throw Violation(sqlstate::config_missing,
                         "table " + cat.projects_sql + " does not exist",
@@ -151,7 +153,7 @@ int32 check_ordinary_insert(Call& call, const RunRow& row, TupleDesc desc) {
                             std::to_string(attempt) + ", not " + std::to_string(given_attempt) +
                             ")",
                         "attempt counts the runs that share an idempotency key.");
-    (void)desc;
+    call.finish(0);
     return attempt;
 }
 
@@ -241,20 +243,16 @@ PR_FUNCTION(project_runs_guard_insert) {
     TriggerData* td = trigger_data(fcinfo, "project_runs_guard_insert");
     HeapTuple tuple = td->tg_trigtuple;
     TupleDesc desc = td->tg_relation->rd_att;
-    Call call(fcinfo);
-    call.connect();
-    const RunColumns& c = catalog().runs;
+    const RunColumns& c = loaded_catalog(fcinfo).runs;
     maybe_inject_fault(FaultSite::trigger);
     RunRow row(tuple, desc);
     Oid relid = RelationGetRelid(td->tg_relation);
     bool restore = is_restore_session(relid);
     if (restore && !row.is_null(c.id)) {
         check_restored_run(row);
-        call.finish(0);
         return PointerGetDatum(tuple);
     }
-    int32 attempt = check_ordinary_insert(call, row, desc);
-    call.finish(0);
+    int32 attempt = check_ordinary_insert(fcinfo, row);
 
     pg_uuid_t* id = static_cast<pg_uuid_t*>(guard([] { return palloc(sizeof(pg_uuid_t)); }));
     *id = new_run_uuid();
