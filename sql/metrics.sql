@@ -25,3 +25,9 @@ SELECT (project_runs_create('00000000-0000-4000-8000-00000000000a', 3, 'v1')->'d
 SELECT project_runs_update_metrics(:'run', '{"steps": [{"name": "validate", "status": "running"}]}')->'data'->'metrics';
 SELECT project_runs_update_metrics(:'run', '{"steps": [{"name": "validate", "status": "succeeded"}, {"name": "collect", "status": "running"}], "tokens": 5}')->'data'->'metrics';
 SELECT project_runs_update_metrics(:'run', '{"tokens": 9}')->'data'->'metrics';
+-- Empty objects on either side (the fast path), and the kinds around them.
+SELECT project_runs_merge_metrics('{}', '{"a": [{"name": "x"}]}') AS into_empty,
+       project_runs_merge_metrics('{"a": 1}', '{}') AS empty_patch,
+       project_runs_merge_metrics('[]', '{}') AS array_then_object,
+       project_runs_merge_metrics('{}', '[1]') AS object_then_array,
+       project_runs_merge_metrics('{"a": {"b": 1}}', '{"a": {}}') AS nested_empty;

@@ -93,6 +93,16 @@ PR_FUNCTION(project_runs_merge_metrics) {
         return PG_GETARG_DATUM(0);
     }
     if (PG_ARGISNULL(0)) return PG_GETARG_DATUM(1);
+    // Merging into an empty object gives the patch; an empty object patch
+    // gives the base (the common first and last calls of a run).
+    Jsonb* base_jsonb = jsonb_argument(fcinfo, 0);
+    Jsonb* patch_jsonb = jsonb_argument(fcinfo, 1);
+    if (JB_ROOT_IS_OBJECT(patch_jsonb) && JB_ROOT_COUNT(patch_jsonb) == 0 &&
+        JB_ROOT_IS_OBJECT(base_jsonb))
+        return PG_GETARG_DATUM(0);
+    if (JB_ROOT_IS_OBJECT(base_jsonb) && JB_ROOT_COUNT(base_jsonb) == 0 &&
+        JB_ROOT_IS_OBJECT(patch_jsonb))
+        return PG_GETARG_DATUM(1);
     Call call(fcinfo);
     json::Value base = json::parse(call.jsonb_text(PG_GETARG_DATUM(0)));
     json::Value patch = json::parse(call.jsonb_text(PG_GETARG_DATUM(1)));
