@@ -80,6 +80,20 @@ private:
     TupleDesc desc_;
 };
 
+// Refuses metrics that are not a JSON object.
+void check_metrics(const RunRow& row, const std::string& whose) {
+    bool null;
+    Datum metrics = row.get(catalog().runs.metrics, &null);
+    if (null) return;  // NOT NULL reports it
+    bool object = guard([&] {
+        Jsonb* j = DatumGetJsonbP(metrics);
+        return JB_ROOT_IS_OBJECT(j) != 0;
+    });
+    if (!object)
+        throw Violation(sqlstate::invalid_run_fields,
+                        "metrics of " + whose + " must be a JSON object");
+}
+
 // True when a column holds the same value in both rows.
 bool same_value(const RunRow& a, const RunRow& b, AttrNumber column, TupleDesc desc) {
     bool a_null, b_null;
@@ -122,6 +136,7 @@ int32 check_ordinary_insert(FunctionCallInfo fcinfo, const RunRow& row) {
         !row.is_null(c.error_detail))
         throw Violation(sqlstate::invalid_run_fields,
                         "a new run has no output or error fields yet");
+    check_metrics(row, "a new run");
 
     bool null;
     int32 given_attempt = DatumGetInt32(row.get(c.attempt, &null));
@@ -165,7 +180,10 @@ void check_restored_run(const RunRow& row) {
         throw Violation(sqlstate::invalid_run_fields, "restored run " + run + " has no created_at");
     if (auto problem = check_shape(row.shape()))
         throw Violation(sqlstate::invalid_run_fields, "restored run " + run + ": " + *problem);
+    check_metrics(row, "restored run " + run);
     bool null;
+    if (DatumGetInt32(row.get(c.attempt, &null)) < 1)
+        throw Violation(sqlstate::invalid_run_fields, "restored run " + run + " has an attempt below 1");
     TimestampTz created = DatumGetTimestampTz(row.get(c.created_at, &null));
     TimestampTz started = DatumGetTimestampTz(row.get(c.started_at, &null));
     bool no_start = null;
@@ -314,6 +332,7 @@ PR_FUNCTION(project_runs_guard_update) {
     if (auto problem = check_shape(RunRow(result, desc).shape()))
         throw Violation(sqlstate::invalid_run_fields,
                         "run " + run() + " cannot go from " + move() + ": " + *problem);
+    if (!same_value(old_row, new_row, c.metrics, desc)) check_metrics(new_row, "run " + run());
     // The transition's event is appended here rather than in an AFTER
     // trigger: the row is locked by now and the update goes ahead, and any
     // error after this point rolls the event back with it.
