@@ -210,14 +210,8 @@ COMMENT ON FUNCTION @extschema@.project_runs_generate(uuid, integer, text) IS
 $$Generate an analysis: resolve the input, reuse the run for it or run the pipeline's steps.
 Idempotent per project, input version and pipeline version; a failed run is retried as a new attempt. Never raises: errors come back as a failed run.$$;
 
--- enable_sort = off: the last run of each project must come from the
--- (project_id, created_at DESC, id DESC) index with LIMIT 1. Under row-level
--- security the policy's project_id = ANY (...) makes the planner expect one
--- row per project, and it may pick (project_id, status) and sort every run
--- of the project instead (seen on 10 million runs).
 CREATE FUNCTION @extschema@.project_runs_dashboard()
-    RETURNS jsonb AS 'MODULE_PATHNAME', 'project_runs_dashboard' LANGUAGE C STABLE
-    SET enable_sort = off;
+    RETURNS jsonb AS 'MODULE_PATHNAME', 'project_runs_dashboard' LANGUAGE C STABLE;
 COMMENT ON FUNCTION @extschema@.project_runs_dashboard() IS
 $$Every project the caller can see, newest first, with its last run (null: never run).
 Derived from project_runs at read time; nothing is stored on projects.$$;
