@@ -26,6 +26,27 @@
 #          (4) Backend memory (RSS, memory contexts) over 200,000 cycles in
 #          one session, and over 200,000 calls of the pure functions
 #          (http_status, merge_metrics) in one statement.
+#   generate  The orchestrator, project_runs_generate.
+#          (a) runs/s of ONE generate call on a fresh key (a project with a
+#          final input and no run) against the seed app's client flow over
+#          PostgREST: create, set_running, 3 x update_metrics, set_succeeded
+#          as six autocommit transactions; alternating rounds with
+#          synchronous_commit=off, one with =on; target ratio >= 3.
+#          (b) latency of the repeat call (the run exists, created=false),
+#          1 client, p50/p90/p99/max from pgbench -l; target p99 < 0.3 ms.
+#          (c) thousands of calls in ONE transaction and one statement:
+#          time per call by batch, with the built-in steps, a registered
+#          step that reads (subtransaction, no XID) and one that writes
+#          (subtransaction with an XID: the subxid cache overflows); memory,
+#          and a concurrent reader's cost while the transaction is open.
+#   dashboard  project_runs_dashboard() for a user with 100 projects among
+#          1,000 users x 100 projects x 100 runs = 10M runs, loaded the way
+#          pg_restore does (restore path of the triggers); latency as the
+#          user (RLS, PostgREST-like), target p99 < 2 ms; the plans of the
+#          function's statements (auto_explain).
+#   rls    project_runs_latest/list/dashboard as authenticated (RLS) vs
+#          service_role (BYPASSRLS) on 1 user x 100 projects x 10,000 runs;
+#          target ratio <= 1.2.
 #
 # Options:
 #   --skip-build   do not install dependencies, build or install (use the
@@ -44,6 +65,21 @@
 #   BENCH_BREAKDOWN [0]    1 adds the 1-client pgbench breakdown (3)
 #   BENCH_BREAKDOWN_DURATION [6]  seconds per breakdown run
 #   BENCH_MEM_CALLS [200000], BENCH_MEM_WARM [20000]  memory test sizes
+#   BENCH_GEN_ROUNDS [3]   rounds of generate (a) with synchronous_commit=off
+#   BENCH_GEN_POOL [60000] fresh projects kept ready for generate (a) (more
+#                          when the measured rate needs them)
+#   BENCH_LAT_DURATION [10]  seconds of the 1-client latency runs of (b)
+#   BENCH_LOOP_CALLS [5000], BENCH_LOOP_BATCH [1000], BENCH_LOOP_EDGE [500]
+#                          calls in one transaction in (c), timed per batch
+#                          and for the first/last EDGE calls
+#   BENCH_DASH_USERS [1000], BENCH_DASH_PROJECTS_PER_USER [100],
+#   BENCH_DASH_RUNS_PER_PROJECT [100]  the dashboard's data set
+#   BENCH_DASH_KEYS [0]    1 gives the loaded runs generate's idempotency keys
+#   BENCH_DASH_DURATION [10]  seconds of each dashboard latency run
+#   BENCH_LOAD_JOBS [2], BENCH_LOAD_BATCH [1000000]  parallel sessions and
+#                          rows per INSERT when loading runs
+#   BENCH_RLS_PROJECTS [100], BENCH_RLS_RUNS_PER_PROJECT [10000]  rls data
+#   BENCH_RLS_ROUNDS [3], BENCH_RLS_DURATION [5]  rls runs per function/role
 #
 # Adding a section: write a function bench_<name> (it runs inside the
 # cluster; database $DB is set up by test/bench/setup.sql; put SQL and
@@ -56,7 +92,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$ROOT/scripts/lib.sh"
 cd "$ROOT" || exit 1
 
-ALL_SECTIONS=(core)
+ALL_SECTIONS=(core generate dashboard rls)
 BENCH_DIR="$ROOT/test/bench"
 DB="project_runs_bench"
 
@@ -71,8 +107,29 @@ DB="project_runs_bench"
 : "${BENCH_BREAKDOWN_DURATION:=6}"
 : "${BENCH_MEM_CALLS:=200000}"
 : "${BENCH_MEM_WARM:=20000}"
+: "${BENCH_GEN_ROUNDS:=3}"
+: "${BENCH_GEN_POOL:=60000}"
+: "${BENCH_LAT_DURATION:=10}"
+: "${BENCH_LOOP_CALLS:=5000}"
+: "${BENCH_LOOP_BATCH:=1000}"
+: "${BENCH_LOOP_EDGE:=500}"
+: "${BENCH_DASH_USERS:=1000}"
+: "${BENCH_DASH_PROJECTS_PER_USER:=100}"
+: "${BENCH_DASH_RUNS_PER_PROJECT:=100}"
+: "${BENCH_DASH_KEYS:=0}"
+: "${BENCH_DASH_DURATION:=10}"
+: "${BENCH_LOAD_JOBS:=2}"
+: "${BENCH_LOAD_BATCH:=1000000}"
+: "${BENCH_RLS_PROJECTS:=100}"
+: "${BENCH_RLS_RUNS_PER_PROJECT:=10000}"
+: "${BENCH_RLS_ROUNDS:=3}"
+: "${BENCH_RLS_DURATION:=5}"
 export BENCH_CLIENTS BENCH_DURATION BENCH_WARMUP BENCH_ROUNDS BENCH_PROJECTS \
-    BENCH_BREAKDOWN BENCH_BREAKDOWN_DURATION BENCH_PERCALL_N BENCH_PERCALL_ROUNDS BENCH_MEM_CALLS BENCH_MEM_WARM
+    BENCH_BREAKDOWN BENCH_BREAKDOWN_DURATION BENCH_PERCALL_N BENCH_PERCALL_ROUNDS BENCH_MEM_CALLS BENCH_MEM_WARM \
+    BENCH_GEN_ROUNDS BENCH_GEN_POOL BENCH_LAT_DURATION BENCH_LOOP_CALLS BENCH_LOOP_BATCH BENCH_LOOP_EDGE \
+    BENCH_DASH_USERS BENCH_DASH_PROJECTS_PER_USER BENCH_DASH_RUNS_PER_PROJECT BENCH_DASH_KEYS \
+    BENCH_DASH_DURATION BENCH_LOAD_JOBS BENCH_LOAD_BATCH BENCH_RLS_PROJECTS BENCH_RLS_RUNS_PER_PROJECT \
+    BENCH_RLS_ROUNDS BENCH_RLS_DURATION
 
 # Server settings of the throw-away cluster (each becomes -o 'guc=value').
 # pg_virtualenv turns fsync off; it is turned back on so that the
@@ -478,6 +535,606 @@ bench_core() {
     core_percall || return 1
     if [ "$BENCH_BREAKDOWN" != 0 ]; then core_breakdown || return 1; fi
     core_memory || return 1
+}
+
+# --------------------------------------------------------------------------
+# Shared by the sections generate, dashboard and rls
+# --------------------------------------------------------------------------
+
+# psql on a database of the cluster: psql_db DBNAME [psql args...]
+psql_db() {
+    local db="$1"
+    shift
+    psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"
+}
+
+# percentiles FILE: "p50 p90 p99 max mean" in ms of the latencies in
+# microseconds in FILE (one a line); nearest-rank percentiles.
+percentiles() {
+    sort -n "$1" | awk '
+        function rank(p,   k) { k = p * NR; if (k > int(k)) k = int(k) + 1; if (k < 1) k = 1; return v[k] }
+        { v[NR] = $1; s += $1 }
+        END {
+            if (NR == 0) { print "nan nan nan nan nan"; exit }
+            printf "%.3f %.3f %.3f %.3f %.3f\n", rank(0.50) / 1000, rank(0.90) / 1000,
+                rank(0.99) / 1000, v[NR] / 1000, s / NR / 1000
+        }'
+}
+
+# pgbench_lat SCRIPT SYNC SECONDS CLIENTS DBNAME [PGBENCH ARGS...]
+# Runs test/bench/SCRIPT with pgbench -M prepared over TCP, with every
+# transaction's latency logged (-l). Read-only scripts too: nothing is
+# counted. Sets
+#   PL_TPS, PL_N   transactions per second (without connection time), transactions
+#   PL_LAT         the mean latency in ms of each SQL statement, in order (-r)
+#   PL_P50 PL_P90 PL_P99 PL_MAX PL_MEAN   transaction latency in ms (from the log)
+#   PL_CPU         server CPU time per transaction, microseconds
+#   PL_OTHER       CPU used by everything else on the machine, % of one CPU
+pgbench_lat() {
+    local name="$1" script="$BENCH_DIR/$1" sync="$2" seconds="$3" clients="$4" db="$5"
+    shift 5
+    local logdir out rc s0 s1 m0 m1 t0 t1 client_s
+    logdir="$(mktemp -d "${TMPDIR:-/tmp}/bench_pglog.XXXXXX")" || return 1
+    s0="$(server_ticks)"; m0="$(machine_ticks)"; t0="$(date +%s.%N)"
+    out="$(cd "$logdir" && PGOPTIONS="-c synchronous_commit=$sync" pgbench -n -M prepared -r \
+        -l --log-prefix="$logdir/tx" -c "$clients" -j "$clients" -T "$seconds" "$@" \
+        -f "$script" "$db" 2>&1; echo "PGBENCH_EXIT $?"; times)"
+    wait_backends_gone
+    s1="$(server_ticks)"; m1="$(machine_ticks)"; t1="$(date +%s.%N)"
+    rc="$(sed -n 's/^PGBENCH_EXIT //p' <<<"$out")"
+    client_s="$(tail -n 1 <<<"$out")"
+    client_s="$(calc "$(times_seconds "${client_s% *}") + $(times_seconds "${client_s#* }")")"
+    PL_TPS="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' <<<"$out")"
+    PL_N="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")"
+    PL_LAT="$(awk '/^statement latencies/ { on = 1; next } /^PGBENCH_EXIT/ { on = 0 }
+                   on && NF >= 3 && $3 !~ /^\\/ { printf "%s ", $1 }' <<<"$out")"
+    if [ "$rc" != 0 ] || [ -z "$PL_TPS" ] || [ -z "${PL_N:-}" ] || [ "${PL_N:-0}" -eq 0 ] ||
+        ! grep -q '^number of failed transactions: 0 ' <<<"$out"; then
+        say "pgbench $name on $db failed (exit $rc):"
+        printf '%s\n' "$out"
+        rm -rf "$logdir"
+        return 1
+    fi
+    cat "$logdir"/tx.* | awk '{ print $3 }' >"$logdir/latencies"
+    read -r PL_P50 PL_P90 PL_P99 PL_MAX PL_MEAN < <(percentiles "$logdir/latencies")
+    rm -rf "$logdir"
+    PL_CPU="$(calc "($s1 - $s0) / $CLK_TCK * 1000000 / $PL_N")"
+    PL_OTHER="$(calc "(($m1 - $m0) - ($s1 - $s0)) / $CLK_TCK / ($t1 - $t0) * 100 - $client_s / ($t1 - $t0) * 100")"
+    PL_OTHER="$(awk -v x="$PL_OTHER" 'BEGIN { printf "%.0f", (x < 0 ? 0 : x) }')"
+    say "$(printf '%-22s c=%s %3ss: %8.1f tps  p50 %.3f p90 %.3f p99 %.3f max %.3f ms  %6.0f us server CPU/tx (other load %3s%%)  %s tx, stmt ms: %s' \
+        "$name" "$clients" "$seconds" "$PL_TPS" "$PL_P50" "$PL_P90" "$PL_P99" "$PL_MAX" "$PL_CPU" \
+        "$PL_OTHER" "$PL_N" "$PL_LAT")"
+}
+
+# Waits (up to 120 s) until no autovacuum worker runs in the cluster: the
+# earlier sections leave dead rows behind, and a worker cleaning them up
+# during a 1-client latency run competes for the 2 CPUs and counts as server
+# CPU time.
+quiesce() {
+    local i n
+    for ((i = 0; i < 1200; i++)); do
+        n="$(psql_q -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")"
+        [ "$n" = 0 ] && break
+        sleep 0.1
+    done
+    ((i == 0)) || say "waited $((i / 10)).$((i % 10))s for autovacuum to finish"
+}
+
+# lat_measure SCRIPT SYNC SECONDS CLIENTS DBNAME [PGBENCH ARGS...]: waits for
+# autovacuum, a warm-up run of BENCH_WARMUP seconds, then the measured run
+# (pgbench_lat).
+lat_measure() {
+    local script="$1" sync="$2" seconds="$3" warm
+    shift 3
+    quiesce
+    if ! warm="$(pgbench_lat "$script" "$sync" "$BENCH_WARMUP" "$@")"; then
+        printf '%s\n' "$warm"
+        say "(that was the warm-up run)"
+        return 1
+    fi
+    pgbench_lat "$script" "$sync" "$seconds" "$@"
+}
+
+# field N WORDS...: the Nth word.
+field() { local n="$1"; shift; awk -v k="$n" '{ print $k }' <<<"$*"; }
+
+# ok_if EXPR: "ok" when the awk expression holds, else the second argument.
+ok_if() { awk "BEGIN { exit !($1) }" && echo ok || echo "$2"; }
+
+# --------------------------------------------------------------------------
+# Section "generate"
+# --------------------------------------------------------------------------
+
+GEN_COUNT="SELECT count(*) FROM project_runs WHERE status = 'succeeded'"
+DEFAULT_PIPELINE="2025-12-23.v1"
+
+# Seeds the pool of fresh projects (generate_fresh.sql takes one per call)
+# until at least $1 of them are unused.
+gen_topup() {
+    local left
+    left="$(psql_q -c "SELECT bench_gen_topup($1)")" || return 1
+    [ "$left" -ge "$1" ]
+}
+
+# (a) runs/s: one generate call against the app's six calls.
+gen_tps() {
+    local round v i need="$BENCH_GEN_POOL"
+    local -a order g_tps=() f_tps=() g_cpu=() f_cpu=() g_wal=() f_wal=() g_lat=() f_lat=() g_oth=() f_oth=() ratios=() cpu_ratios=()
+    local g_on f_on g_on_cpu f_on_cpu g_on_wal f_on_wal g_on_oth f_on_oth
+    say "generate (a): runs/s, ${BENCH_GEN_ROUNDS} round(s) with synchronous_commit=off, 1 with =on" \
+        "(${BENCH_CLIENTS} clients, ${BENCH_WARMUP}s warm-up + ${BENCH_DURATION}s each)"
+    run_generate() {  # run_generate SYNC: one measured generate run, pool topped up first
+        gen_topup "$need" || { say "could not seed the pool of fresh projects"; return 1; }
+        measure generate_fresh.sql "$1" "$BENCH_DURATION" "$BENCH_CLIENTS" "$GEN_COUNT" || return 1
+        # Enough fresh projects for the next warm-up + run, with room to spare.
+        need="$(awk -v t="$PB_TPS" -v s="$((BENCH_WARMUP + BENCH_DURATION))" -v m="$BENCH_GEN_POOL" \
+            'BEGIN { n = int(t * s * 1.5) + 1; print (n > m ? n : m) }')"
+    }
+    for ((round = 1; round <= BENCH_GEN_ROUNDS; round++)); do
+        if ((round % 2)); then order=(generate flow); else order=(flow generate); fi
+        for v in "${order[@]}"; do
+            if [ "$v" = generate ]; then
+                run_generate off || return 1
+                g_tps+=("$PB_TPS"); g_cpu+=("$PB_CPU"); g_wal+=("$PB_WAL"); g_lat+=("$PB_LAT"); g_oth+=("$PB_OTHER")
+            else
+                measure generate_flow.sql off "$BENCH_DURATION" "$BENCH_CLIENTS" "$GEN_COUNT" || return 1
+                f_tps+=("$PB_TPS"); f_cpu+=("$PB_CPU"); f_wal+=("$PB_WAL"); f_lat+=("$PB_LAT"); f_oth+=("$PB_OTHER")
+            fi
+        done
+    done
+    run_generate on || return 1
+    g_on="$PB_TPS"; g_on_cpu="$PB_CPU"; g_on_wal="$PB_WAL"; g_on_oth="$PB_OTHER"
+    measure generate_flow.sql on "$BENCH_DURATION" "$BENCH_CLIENTS" "$GEN_COUNT" || return 1
+    f_on="$PB_TPS"; f_on_cpu="$PB_CPU"; f_on_wal="$PB_WAL"; f_on_oth="$PB_OTHER"
+
+    for ((i = 0; i < ${#g_tps[@]}; i++)); do
+        ratios+=("$(calc "${g_tps[$i]} / ${f_tps[$i]}")")
+        cpu_ratios+=("$(calc "${f_cpu[$i]} / ${g_cpu[$i]}")")
+    done
+    local ratio cpu_ratio
+    ratio="$(median "${ratios[@]}")"
+    cpu_ratio="$(median "${cpu_ratios[@]}")"
+    row() { printf '  %-28s %9.1f %9.1f %7.2f  %9.0f %9.0f %7.2f  %8.0f %8.0f  %6s' "$@"; }
+    report ""
+    report "== generate (a): a new run in ONE call vs the seed app's six calls =="
+    report "   generate = SELECT project_runs_generate(project) on a fresh key (a project with one final"
+    report "   input and no run): the input looked up, the run created, queued -> running -> 3 built-in"
+    report "   steps -> succeeded, in one round trip. flow = what the TypeScript app does over PostgREST:"
+    report "   create, set_running, 3 x update_metrics (one per step), set_succeeded with output and"
+    report "   metrics, six autocommit transactions. pgbench -M prepared, TCP localhost,"
+    report "   ${BENCH_CLIENTS} clients/${BENCH_CLIENTS} threads, ${BENCH_WARMUP}s warm-up + ${BENCH_DURATION}s per run, $(nproc) CPUs," \
+        "fsync=$(psql_q -c 'SHOW fsync'), superuser (no RLS)."
+    report "   runs/s = pgbench tps (one run per transaction, checked by counting succeeded runs);"
+    report "   CPU = server CPU time per run (all postgres processes); WAL = bytes per run;"
+    report "   other load = CPU used by other processes on this machine, % of one CPU"
+    report ""
+    report "$(printf '  %-28s %9s %9s %7s  %9s %9s %7s  %8s %8s  %6s' "" "generate" "flow" "gen/" \
+        "generate" "flow" "flow/" "generate" "flow" "other")"
+    report "$(printf '  %-28s %9s %9s %7s  %9s %9s %7s  %8s %8s  %6s' "" "runs/s" "runs/s" "flow" \
+        "CPU us" "CPU us" "gen" "WAL B" "WAL B" "load")"
+    for ((i = 0; i < ${#g_tps[@]}; i++)); do
+        report "$(row "sync_commit=off, round $((i + 1))" "${g_tps[$i]}" "${f_tps[$i]}" "${ratios[$i]}" \
+            "${g_cpu[$i]}" "${f_cpu[$i]}" "${cpu_ratios[$i]}" "${g_wal[$i]}" "${f_wal[$i]}" \
+            "$(( (g_oth[i] + f_oth[i]) / 2 ))%")"
+    done
+    report "$(row "sync_commit=off, MEDIAN" "$(median "${g_tps[@]}")" "$(median "${f_tps[@]}")" \
+        "$ratio" "$(median "${g_cpu[@]}")" "$(median "${f_cpu[@]}")" "$cpu_ratio" \
+        "$(median "${g_wal[@]}")" "$(median "${f_wal[@]}")" "")"
+    report "$(row "sync_commit=on (reference)" "$g_on" "$f_on" "$(calc "$g_on / $f_on")" \
+        "$g_on_cpu" "$f_on_cpu" "$(calc "$f_on_cpu / $g_on_cpu")" "$g_on_wal" "$f_on_wal" \
+        "$(( (g_on_oth + f_on_oth) / 2 ))%")"
+    report "   target: one call >= 3x the flow's runs/s (synchronous_commit=off, median of the per-round"
+    report "   ratios): $ratio -> $(ok_if "$ratio >= 3" "UNDER 3x"); =on: $(calc "$g_on / $f_on")" \
+        "-> $(ok_if "$g_on / $f_on >= 3" "UNDER 3x")"
+    local means
+    means="$(printf '%s\n' "${f_lat[@]}" | awk '{ for (k = 1; k <= NF; k++) s[k] += $k; n = NF }
+        END { for (k = 1; k <= n; k++) printf "%.3f ", s[k] / NR }')"
+    report "   mean latency per call, ms (pgbench -r, synchronous_commit=off rounds; ${BENCH_CLIENTS} clients share"
+    report "   $(nproc) CPUs with pgbench): generate $(printf '%s\n' "${g_lat[@]}" | awk '{ s += $1 } END { printf "%.3f", s / NR }');" \
+        "flow: create $(field 1 "$means"), set_running $(field 2 "$means"), update_metrics" \
+        "$(field 3 "$means")/$(field 4 "$means")/$(field 5 "$means"), set_succeeded $(field 6 "$means")," \
+        "total $(awk '{ for (k = 1; k <= NF; k++) s += $k; printf "%.3f", s }' <<<"$means")"
+}
+
+# (b) latency of the repeat call (the run exists: created = false).
+gen_repeat() {
+    local n="$BENCH_PROJECTS" made again before after
+    local r_tps r_p50 r_p90 r_p99 r_max r_mean r_cpu r_oth
+    say "generate (b): repeat-call latency, 1 client, ${BENCH_WARMUP}s warm-up + ${BENCH_LAT_DURATION}s"
+    made="$(psql_q -c "SELECT count(*) FROM generate_series(1, $n) i,
+        LATERAL project_runs_generate(('00000000-0000-4000-8000-' || (100000000000 + i))::uuid) r
+        WHERE r @> '{\"ok\": true}'")" || return 1
+    again="$(psql_q -c "SELECT count(*) FROM generate_series(1, $n) i,
+        LATERAL project_runs_generate(('00000000-0000-4000-8000-' || (100000000000 + i))::uuid) r
+        WHERE r @> '{\"ok\": true, \"created\": false}'")" || return 1
+    if [ "$made" != "$n" ] || [ "$again" != "$n" ]; then
+        say "generate (b): $made of $n first calls ok, $again of $n repeat calls ok with created=false"
+        return 1
+    fi
+    before="$(psql_q -c "SELECT count(*) FROM project_runs")" || return 1
+    settle || return 1
+    lat_measure generate_repeat.sql off "$BENCH_LAT_DURATION" 1 "$DB" -D nprojects="$n" || return 1
+    r_tps="$PL_TPS"; r_p50="$PL_P50"; r_p90="$PL_P90"; r_p99="$PL_P99"; r_max="$PL_MAX"
+    r_mean="$PL_MEAN"; r_cpu="$PL_CPU"; r_oth="$PL_OTHER"
+    lat_measure select1.sql off "$BENCH_LAT_DURATION" 1 "$DB" -D nprojects="$n" || return 1
+    after="$(psql_q -c "SELECT count(*) FROM project_runs")" || return 1
+    if [ "$after" != "$before" ]; then
+        say "generate (b): the repeat calls added $((after - before)) runs"
+        return 1
+    fi
+    row() { printf '  %-36s %9.0f %8.3f %8.3f %8.3f %8.3f %8.3f %9.0f %6s' "$@"; }
+    report ""
+    report "== generate (b): the repeat call, generate on a project whose run exists (created = false) =="
+    report "   SELECT project_runs_generate(project), a random one of the $n projects of setup.sql, each of"
+    report "   which already has its run (checked: every call answers ok, created=false; no run added)."
+    report "   pgbench -M prepared, TCP localhost, 1 client, ${BENCH_WARMUP}s warm-up + ${BENCH_LAT_DURATION}s;" \
+        "latency of every call (pgbench -l): round trip + server time"
+    report "$(printf '  %-36s %9s %8s %8s %8s %8s %8s %9s %6s' "" "calls/s" "p50 ms" "p90 ms" "p99 ms" \
+        "max ms" "mean ms" "CPU us" "other")"
+    report "$(row "generate, existing run" "$r_tps" "$r_p50" "$r_p90" "$r_p99" "$r_max" "$r_mean" "$r_cpu" "${r_oth}%")"
+    report "$(row "floor: SELECT of a uuid (round trip)" "$PL_TPS" "$PL_P50" "$PL_P90" "$PL_P99" "$PL_MAX" \
+        "$PL_MEAN" "$PL_CPU" "${PL_OTHER}%")"
+    report "   target p99 < 0.3 ms: $r_p99 ms -> $(ok_if "$r_p99 < 0.3" "OVER"); above the floor: p50" \
+        "+$(calc "$r_p50 - $PL_P50") ms, p99 +$(calc "$r_p99 - $PL_P99") ms (CPU us = server CPU per call)"
+}
+
+# (c) thousands of calls in one transaction: built-in steps (no
+# subtransaction), a registered step that only reads (a subtransaction
+# without an XID), one that writes (a subtransaction with an XID each).
+gen_loop() {
+    local v pv out rc all="" bad=0
+    export BENCH_DIR BENCH_LOOP_DB="$DB"
+    say "generate (c): ${BENCH_LOOP_CALLS} calls in one transaction, per variant"
+    for v in builtin read write; do
+        case "$v" in
+            builtin) pv="$DEFAULT_PIPELINE" ;;
+            read) pv="bench.read.v1" ;;
+            write) pv="bench.write.v1" ;;
+        esac
+        out="$(psql_q -v variant="$v" -v pv="$pv" -v n="$BENCH_LOOP_CALLS" -v batch="$BENCH_LOOP_BATCH" \
+            -v edge="$BENCH_LOOP_EDGE" -f "$BENCH_DIR/generate_loop.sql" 2>&1)"
+        rc=$?
+        printf '%s\n' "$out" | sed 's/^/[bench]   /'
+        if [ "$rc" -ne 0 ]; then
+            say "generate_loop.sql ($v) failed (exit $rc)"
+            return 1
+        fi
+        if ! grep -qx "LOOPC $v $BENCH_LOOP_CALLS" <<<"$out" ||
+            awk '$1 == "LOOPB" && $4 != $5 { bad = 1 } END { exit !bad }' <<<"$out"; then
+            say "generate (c), $v: not every call made a new succeeded run"
+            bad=1
+        fi
+        all+="$out"$'\n'
+    done
+    [ "$bad" -eq 0 ] || return 1
+    report ""
+    report "== generate (c): ${BENCH_LOOP_CALLS} generate calls in ONE transaction, one statement =="
+    report "   SELECT ... FROM generate_series(1, ${BENCH_LOOP_CALLS}) g, project_runs_generate(<project g>, NULL, <pipeline>),"
+    report "   each call on a fresh key; wall time per call in us, by batch of ${BENCH_LOOP_BATCH} calls and for the"
+    report "   first/last ${BENCH_LOOP_EDGE} (clock_timestamp() after every call). Variants: builtin = the default"
+    report "   pipeline (built-in steps, no subtransaction); read = collect_evidence is a registered SQL function"
+    report "   that only reads (a subtransaction per call, no XID); write = a registered step that INSERTs a row"
+    report "   (a subtransaction with its own XID per call: past 64 the backend's subxid cache overflows)."
+    awk -v batch="$BENCH_LOOP_BATCH" '
+        $1 == "LOOPB" { us[$2, $3] = $6; if ($3 > nb) nb = $3 }
+        $1 == "LOOPE" { first[$2] = $3; last[$2] = $4 }
+        $1 == "LOOPX" { xid[$2] = $3; rows[$2] = $4; xids[$2] = $5 }
+        $1 == "LOOPT" { wall[$2] = $3; cpu[$2] = $4; commit[$2] = $5 }
+        $1 == "MEM" { split($2, p, "_"); k = substr($2, length(p[1]) + 2); anon[p[1], k] = $5; ctx[p[1], k] = $8 }
+        $1 == "READER" { split($2, p, "_"); rd[p[1], p[2]] = $3 }
+        END {
+            printf "  %-8s", "variant"
+            for (b = 1; b <= nb; b++) printf " %8s", "batch " b
+            printf " %9s %9s %6s\n", "first", "last", "last/"
+            printf "  %-8s", ""
+            for (b = 1; b <= nb; b++) printf " %8s", "us/call"
+            printf " %9s %9s %6s\n", "us/call", "us/call", "first"
+            n = split("builtin read write", vs, " ")
+            for (i = 1; i <= n; i++) {
+                v = vs[i]
+                printf "  %-8s", v
+                for (b = 1; b <= nb; b++) printf " %8.1f", us[v, b]
+                printf " %9.1f %9.1f %6.2f\n", first[v], last[v], last[v] / first[v]
+            }
+            printf "\n  %-8s %9s %9s %10s %10s %10s %11s %13s %13s\n", "variant", "stmt s", "CPU s",
+                "COMMIT ms", "XIDs", "RssAnon kB", "contexts kB", "reader ms,", "reader ms,"
+            printf "  %-8s %9s %9s %10s %10s %10s %11s %13s %13s\n", "", "", "", "", "(steps)",
+                "in tx +/-", "in tx +/-", "tx open", "committed"
+            for (i = 1; i <= n; i++) {
+                v = vs[i]
+                printf "  %-8s %9.3f %9.3f %10.2f %10s %+10d %+11.1f %13.3f %13.3f\n", v, wall[v], cpu[v],
+                    commit[v], (xid[v] == "t" ? 1 : 0) "+" xids[v], anon[v, "in_tx"] - anon[v, "start"],
+                    (ctx[v, "in_tx"] - ctx[v, "start"]) / 1024, rd[v, "open"], rd[v, "done"]
+            }
+        }' <<<"$all" >>"$REPORT"
+    report "   XIDs = the top transaction's (1) + distinct XIDs of the rows the steps wrote (one per"
+    report "   subtransaction that wrote); RssAnon/contexts = the backend's private memory and memory contexts"
+    report "   after the statement, before COMMIT, minus before BEGIN; reader = another session counting"
+    report "   the loop's runs (SELECT count(*) FROM project_runs WHERE id >= <a v7 id from before BEGIN>:"
+    report "   an index scan over the ~3 row versions per call; EXPLAIN ANALYZE execution time, lowest of 7)"
+    report "   while the loop's transaction is open (every version is in progress: invisible; with the"
+    report "   subxid cache overflowed, every snapshot is suboverflowed and each check reads pg_subtrans)"
+    report "   and after its COMMIT. Noise: compare the batches with the other load of the machine."
+}
+
+bench_generate() {
+    psql_q -f "$BENCH_DIR/generate_setup.sql" >/dev/null || return 1
+    gen_tps || return 1
+    gen_repeat || return 1
+    gen_loop || return 1
+}
+
+# --------------------------------------------------------------------------
+# Databases of users, projects and runs (sections dashboard and rls)
+# --------------------------------------------------------------------------
+
+# runs_db DBNAME USERS PROJECTS_PER_USER RUNS_PER_PROJECT
+# A new database with Supabase's roles (created before the extension, so it
+# grants them), the application's tables, and the runs, loaded the way
+# pg_restore loads them (runs_load.sql) in BENCH_LOAD_JOBS parallel sessions
+# of batches of BENCH_LOAD_BATCH runs; then VACUUM ANALYZE. Sets LOAD_S,
+# VACUUM_S, LOAD_ROWS, DB_SIZE.
+runs_db() {
+    local db="$1" users="$2" per_user="$3" per_project="$4"
+    local projects=$(($2 * $3)) total step_ms t0 j rc=0 count
+    local -a pids=()
+    total=$((projects * per_project))
+    step_ms=$((31536000000 / total))  # a year of runs
+    ((step_ms >= 1)) || step_ms=1
+    psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $db" \
+        -c "CREATE DATABASE $db" || return 1
+    psql_db "$db" -f "$BENCH_DIR/roles.sql" || return 1
+    psql_db "$db" -v users="$users" -v per_user="$per_user" -f "$BENCH_DIR/runs_db_setup.sql" ||
+        return 1
+    say "$db: $users users x $per_user projects x $per_project runs = $total runs," \
+        "loading in $BENCH_LOAD_JOBS session(s), batches of $BENCH_LOAD_BATCH"
+    t0="$(date +%s.%N)"
+    for ((j = 0; j < BENCH_LOAD_JOBS; j++)); do
+        (
+            k=0
+            for ((first = 0; first < total; first += BENCH_LOAD_BATCH)); do
+                if ((k++ % BENCH_LOAD_JOBS == j)); then
+                    last=$((first + BENCH_LOAD_BATCH - 1))
+                    ((last < total)) || last=$((total - 1))
+                    psql_db "$db" -v first="$first" -v last="$last" -v projects="$projects" \
+                        -v step_ms="$step_ms" -v keys="$BENCH_DASH_KEYS" \
+                        -f "$BENCH_DIR/runs_load.sql" || exit 1
+                fi
+            done
+        ) &
+        pids+=($!)
+    done
+    for j in "${pids[@]}"; do wait "$j" || rc=1; done
+    if [ "$rc" -ne 0 ]; then
+        say "$db: loading the runs failed"
+        return 1
+    fi
+    LOAD_S="$(calc "$(date +%s.%N) - $t0")"
+    t0="$(date +%s.%N)"
+    psql_db "$db" -c "VACUUM ANALYZE project_runs" -c "VACUUM ANALYZE projects" -c "CHECKPOINT" ||
+        return 1
+    VACUUM_S="$(calc "$(date +%s.%N) - $t0")"
+    count="$(psql_db "$db" -c "SELECT count(*) FROM project_runs")" || return 1
+    if [ "$count" != "$total" ]; then
+        say "$db: $count runs loaded, not $total"
+        return 1
+    fi
+    LOAD_ROWS="$total"
+    DB_SIZE="$(psql_db "$db" -c "SELECT pg_size_pretty(pg_table_size('project_runs')) || ' table + ' ||
+        pg_size_pretty(pg_indexes_size('project_runs')) || ' indexes'")"
+    say "$db: $total runs loaded in ${LOAD_S}s ($(calc "$total / $LOAD_S / 1000") k rows/s)," \
+        "VACUUM ANALYZE + CHECKPOINT ${VACUUM_S}s; project_runs: $DB_SIZE"
+}
+
+# user_check DBNAME ROLE CLAIMS SQL: runs SQL as ROLE with the claims, in a
+# transaction as PostgREST does; prints its result.
+as_role() {
+    psql_db "$1" <<SQL
+BEGIN;
+SELECT set_config('role', '$2', true), set_config('request.jwt.claims', '$3', true) \g /dev/null
+$4;
+COMMIT;
+SQL
+}
+
+# --------------------------------------------------------------------------
+# Section "dashboard"
+# --------------------------------------------------------------------------
+
+DASH_DB="project_runs_dash"
+
+bench_dashboard() {
+    local users="$BENCH_DASH_USERS" per_user="$BENCH_DASH_PROJECTS_PER_USER"
+    local per_project="$BENCH_DASH_RUNS_PER_PROJECT" check claims plan svc
+    local t_tps t_p50 t_p90 t_p99 t_max t_mean t_cpu t_oth t_lat
+    runs_db "$DASH_DB" "$users" "$per_user" "$per_project" || return 1
+    # A user's dashboard lists the user's projects, each with its last run.
+    claims="$(psql_db "$DASH_DB" -c "SELECT bench_claims(7)")" || return 1
+    check="$(as_role "$DASH_DB" authenticated "$claims" "SELECT jsonb_array_length(d -> 'data') || ' ' ||
+        (SELECT count(*) FROM jsonb_array_elements(d -> 'data') e
+         WHERE e -> 'last_run' ->> 'status' = 'succeeded') FROM (SELECT project_runs_dashboard() AS d) s")" ||
+        return 1
+    if [ "$check" != "$per_user $per_user" ]; then
+        say "dashboard: user 7 sees '$check' (projects, with a last run), not $per_user $per_user"
+        return 1
+    fi
+    say "dashboard: pgbench, 1 client, ${BENCH_WARMUP}s warm-up + ${BENCH_DASH_DURATION}s"
+    lat_measure dashboard_tx.sql off "$BENCH_DASH_DURATION" 1 "$DASH_DB" -D users="$users" || return 1
+    t_tps="$PL_TPS"; t_p50="$PL_P50"; t_p90="$PL_P90"; t_p99="$PL_P99"; t_max="$PL_MAX"
+    t_mean="$PL_MEAN"; t_cpu="$PL_CPU"; t_oth="$PL_OTHER"; t_lat="$PL_LAT"
+    local b0 b1 blocks
+    b0="$(db_blocks "$DASH_DB")" || return 1
+    lat_measure dashboard_call.sql off "$BENCH_DASH_DURATION" 1 "$DASH_DB" -D users="$users" || return 1
+    b1="$(db_blocks "$DASH_DB")" || return 1
+    # Shared-buffer blocks per call (transaction) over the warm-up and the run.
+    blocks="$(awk -v a="$b0" -v b="$b1" '
+        BEGIN { split(a, x, " "); split(b, y, " "); calls = y[3] - x[3]
+                printf "%.0f %.0f", (y[1] - x[1]) / calls, (y[2] - x[2]) / calls }')"
+    # The plans of the statements the function runs, from auto_explain.
+    plan="$(psql_db "$DASH_DB" -v user=7 -f "$BENCH_DIR/dashboard_explain.sql" 2>&1)" || {
+        printf '%s\n' "$plan"
+        return 1
+    }
+    plan="$(sed -e 's/^psql:[^ ]*: NOTICE:  /NOTICE: /' <<<"$plan")"
+    # The same statement (its text from the plan above) as the superuser, to
+    # whom no policy applies: the plan without the policy's qual.
+    local qtext user7 noplan
+    user7="$(psql_db "$DASH_DB" -c "SELECT bench_user(7)")" || return 1
+    qtext="$(grep -m 1 '^Query Text: .*jsonb_agg' <<<"$plan" | sed -e 's/^Query Text: //' \
+        -e "s/\\\$1/'$user7'::uuid/g")"
+    noplan="$(psql_db "$DASH_DB" -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) $qtext" 2>&1)" || {
+        printf '%s\n' "$noplan"
+        return 1
+    }
+    # service_role sees every project: one call, warm (the second).
+    svc="$(as_role "$DASH_DB" service_role '{"role":"service_role"}' "SELECT project_runs_dashboard() \\g /dev/null
+        WITH d AS MATERIALIZED (SELECT project_runs_dashboard() AS j)
+        SELECT round((extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::numeric, 1)
+               || ' ' || jsonb_array_length(j -> 'data') || ' ' || octet_length(j::text) FROM d")" ||
+        return 1
+
+    row() { printf '  %-40s %9.1f %8.3f %8.3f %8.3f %8.3f %8.3f %9.0f %6s' "$@"; }
+    report ""
+    report "== dashboard: project_runs_dashboard() for a user with $per_user projects, $(printf "%'d" "$LOAD_ROWS") runs in all =="
+    report "   $users users x $per_user projects x $per_project runs (succeeded, a year of distinct created_at," \
+        "time-ordered ids$([ "$BENCH_DASH_KEYS" = 1 ] && echo ", generate's idempotency keys" || echo ", no idempotency keys"));"
+    report "   loaded as pg_restore would (superuser, row_security = off: complete rows through the"
+    report "   triggers' restore path), INSERT ... SELECT generate_series in batches of $BENCH_LOAD_BATCH," \
+        "$BENCH_LOAD_JOBS session(s):"
+    report "   ${LOAD_S}s ($(calc "$LOAD_ROWS / $LOAD_S / 1000") k rows/s), then VACUUM ANALYZE + CHECKPOINT" \
+        "${VACUUM_S}s; project_runs: $DB_SIZE."
+    report "   As the user (role authenticated, RLS, request.jwt.claims with a random user's sub), pgbench"
+    report "   -M prepared, TCP localhost, 1 client, ${BENCH_WARMUP}s warm-up + ${BENCH_DASH_DURATION}s; latencies from pgbench -l"
+    report "$(printf '  %-40s %9s %8s %8s %8s %8s %8s %9s %6s' "" "calls/s" "p50 ms" "p90 ms" "p99 ms" \
+        "max ms" "mean ms" "CPU us" "other")"
+    report "$(row "PostgREST tx: BEGIN, set_config, call, COMMIT" "$t_tps" "$t_p50" "$t_p90" "$t_p99" \
+        "$t_max" "$t_mean" "$t_cpu" "${t_oth}%")"
+    report "$(row "the call alone (one round trip)" "$PL_TPS" "$PL_P50" "$PL_P90" "$PL_P99" "$PL_MAX" \
+        "$PL_MEAN" "$PL_CPU" "${PL_OTHER}%")"
+    report "   in the PostgREST transaction, mean ms per statement (pgbench -r): BEGIN $(field 1 "$t_lat")," \
+        "set_config $(field 2 "$t_lat"), dashboard $(field 3 "$t_lat"), COMMIT $(field 4 "$t_lat")"
+    report "   shared-buffer blocks per call (pg_stat_database, the call alone): $(field 2 "$blocks") hit, $(field 1 "$blocks") read"
+    report "   (read = not in shared_buffers=$(psql_db "$DASH_DB" -c 'SHOW shared_buffers'): from the OS page cache or the disk)"
+    report "   target p99 < 2 ms (the call alone): $PL_P99 ms -> $(ok_if "$PL_P99 < 2" "OVER")"
+    report "   service_role (BYPASSRLS) sees every project: one call lists $(field 2 "$svc") projects in" \
+        "$(field 1 "$svc") ms ($(field 3 "$svc") bytes of JSON)"
+    report ""
+    report "   The plans of the statements the function runs for user 7 (auto_explain: ANALYZE, BUFFERS,"
+    report "   nested statements; the 9th call in the session, so the plan cache has settled):"
+    sed -n '/^NOTICE: /,$p' <<<"$plan" | grep -v '^projects_listed\|^[0-9]*$' | sed 's/^/     /' >>"$REPORT"
+    # The largest number of rows any node produced over all its loops: about
+    # the number of projects when every project costs one index probe
+    # (LIMIT 1), the user's number of runs when every run is read.
+    awk -v projects="$per_user" -v runs="$((per_user * per_project))" '/actual time=/ {
+            node = $0; sub(/^[ ->]*/, "", node); sub(/  \(cost=.*/, "", node)
+            r = $0; sub(/.* rows=/, "", r); split(r, a, " "); rows = a[1]
+            l = $0; sub(/.*loops=/, "", l); sub(/\).*/, "", l)
+            if (rows * l > max) { max = rows * l; which = node }
+        }
+        /Rows Removed by (Filter|Index Recheck)/ { split($0, a, ": "); removed += a[2] }
+        END {
+            printf "   largest node output: %d rows (rows x loops: %s); rows removed by filters: %d\n",
+                max, which, removed
+            printf "   -> %s (the user has %d projects and %d runs; the table %s)\n",
+                (max <= 2 * projects ? "ok: about one row per project, nothing grows with the runs" \
+                 : sprintf("READS %.0f ROWS PER PROJECT: the cost grows with the runs of the user", max / projects)),
+                projects, runs, "'"$LOAD_ROWS"'"
+        }' <<<"$plan" >>"$REPORT"
+    report ""
+    report "   For comparison, the same statement (its text from the plan above, \$1 = user 7) run by the"
+    report "   superuser, to whom the policy does not apply (EXPLAIN ANALYZE, BUFFERS):"
+    sed 's/^/     /' <<<"$noplan" >>"$REPORT"
+}
+
+# db_blocks DBNAME: "blocks read, blocks hit, transactions committed" of the
+# database so far (pgbench's backends report theirs when they exit).
+db_blocks() {
+    psql_q -c "SELECT blks_read || ' ' || blks_hit || ' ' || xact_commit FROM pg_stat_database
+        WHERE datname = '$1'"
+}
+
+# --------------------------------------------------------------------------
+# Section "rls"
+# --------------------------------------------------------------------------
+
+RLS_DB="project_runs_rls"
+
+bench_rls() {
+    local n="$BENCH_RLS_PROJECTS" fn round v check auth_claims
+    local -a order
+    local svc_claims='{"role":"service_role"}'
+    runs_db "$RLS_DB" 1 "$n" "$BENCH_RLS_RUNS_PER_PROJECT" || return 1
+    auth_claims="$(psql_db "$RLS_DB" -c "SELECT bench_claims(0)")" || return 1
+    # Both roles see the same: the user's projects are all the projects.
+    for v in authenticated service_role; do
+        if [ "$v" = authenticated ]; then check="$auth_claims"; else check="$svc_claims"; fi
+        check="$(as_role "$RLS_DB" "$v" "$check" "SELECT jsonb_array_length(project_runs_dashboard() -> 'data')
+            || ' ' || jsonb_array_length(project_runs_list(bench_project(3)) -> 'data')
+            || ' ' || (project_runs_latest(bench_project(3)) -> 'data' ->> 'project_id' = bench_project(3)::text)")" ||
+            return 1
+        if [ "$check" != "$n 50 true" ]; then
+            say "rls: $v sees '$check' (dashboard projects, list rows, latest found), not '$n 50 true'"
+            return 1
+        fi
+    done
+    check="$(as_role "$RLS_DB" authenticated "$(psql_db "$RLS_DB" -c "SELECT bench_claims(1)")" \
+        "SELECT project_runs_list(bench_project(3)) -> 'error' ->> 'code'")" || return 1
+    if [ "$check" != PROJECT_NOT_FOUND ]; then
+        say "rls: another user lists the project's runs ($check): RLS is not in force"
+        return 1
+    fi
+    say "rls: ${BENCH_RLS_ROUNDS} round(s) per function and role, 1 client," \
+        "${BENCH_WARMUP}s warm-up + ${BENCH_RLS_DURATION}s each"
+    local -A tps cms cpu oth
+    for fn in latest list dashboard; do
+        for ((round = 1; round <= BENCH_RLS_ROUNDS; round++)); do
+            if ((round % 2)); then order=(authenticated service_role); else order=(service_role authenticated); fi
+            for v in "${order[@]}"; do
+                if [ "$v" = authenticated ]; then check="$auth_claims"; else check="$svc_claims"; fi
+                lat_measure "rls_$fn.sql" off "$BENCH_RLS_DURATION" 1 "$RLS_DB" -D role="$v" \
+                    -D claims="$check" -D nprojects="$n" || return 1
+                tps[$fn,$v]+="$PL_TPS "; cms[$fn,$v]+="$(field 3 "$PL_LAT") "
+                cpu[$fn,$v]+="$PL_CPU "; oth[$fn,$v]+="$PL_OTHER "
+            done
+        done
+    done
+    report ""
+    report "== rls: the cost of row-level security, authenticated (RLS) vs service_role (BYPASSRLS) =="
+    report "   database: 1 user, $n projects x $BENCH_RLS_RUNS_PER_PROJECT runs = $(printf "%'d" "$LOAD_ROWS") runs (service_role"
+    report "   sees the same $n projects, so both do the same work but for the policies)."
+    report "   PostgREST-like transaction: BEGIN; set_config(role, request.jwt.claims, local); the call on a"
+    report "   random project of the user; COMMIT. pgbench -M prepared, TCP localhost, 1 client,"
+    report "   ${BENCH_WARMUP}s warm-up + ${BENCH_RLS_DURATION}s per run, ${BENCH_RLS_ROUNDS} alternating rounds; medians. call ms = the call"
+    report "   statement's mean latency (pgbench -r: round trip + server time); CPU = server CPU per transaction."
+    report "$(printf '  %-22s %8s %8s %6s   %7s %7s %6s   %7s %7s %6s  %6s' "" "tx/s" "tx/s" "" \
+        "call ms" "call ms" "" "CPU us" "CPU us" "" "other")"
+    report "$(printf '  %-22s %8s %8s %6s   %7s %7s %6s   %7s %7s %6s  %6s' "function" "auth" "service" "ratio" \
+        "auth" "service" "ratio" "auth" "service" "ratio" "load")"
+    local a s r_t r_c r_u worst=0 label
+    for fn in latest list dashboard; do
+        case "$fn" in
+            latest) label="project_runs_latest" ;;
+            list) label="project_runs_list (50)" ;;
+            dashboard) label="project_runs_dashboard" ;;
+        esac
+        # shellcheck disable=SC2086
+        {
+            r_t="$(calc "$(median ${tps[$fn,service_role]}) / $(median ${tps[$fn,authenticated]})")"
+            r_c="$(calc "$(median ${cms[$fn,authenticated]}) / $(median ${cms[$fn,service_role]})")"
+            r_u="$(calc "$(median ${cpu[$fn,authenticated]}) / $(median ${cpu[$fn,service_role]})")"
+            report "$(printf '  %-22s %8.1f %8.1f %6.2f   %7.3f %7.3f %6.2f   %7.0f %7.0f %6.2f  %5.0f%%' "$label" \
+                "$(median ${tps[$fn,authenticated]})" "$(median ${tps[$fn,service_role]})" "$r_t" \
+                "$(median ${cms[$fn,authenticated]})" "$(median ${cms[$fn,service_role]})" "$r_c" \
+                "$(median ${cpu[$fn,authenticated]})" "$(median ${cpu[$fn,service_role]})" "$r_u" \
+                "$(median ${oth[$fn,authenticated]} ${oth[$fn,service_role]})")"
+        }
+        worst="$(awk -v a="$worst" -v b="$r_c" 'BEGIN { print (b > a ? b : a) }')"
+    done
+    report "   ratio = authenticated / service_role (tx/s: service / authenticated); target <= 1.2 on the"
+    report "   call: worst $worst -> $(ok_if "$worst <= 1.2" "OVER 1.2")"
+    for fn in latest list dashboard; do
+        report "   rounds, $fn call ms (auth | service): ${cms[$fn,authenticated]}| ${cms[$fn,service_role]}"
+    done
 }
 
 # --------------------------------------------------------------------------
