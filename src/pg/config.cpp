@@ -195,6 +195,17 @@ Oid lookup_table(const std::string& schema, const std::string& table) {
     });
 }
 
+// The dashboard: every project with its last run, newest project first.
+#define DASHBOARD_SQL                                                                         \
+    "SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("                      \
+    "'project_id', p.id, 'name', p.name, 'last_run', l.last_run) "                             \
+    "ORDER BY p.created_at DESC NULLS LAST, p.id DESC), '[]'::pg_catalog.jsonb) "              \
+    "FROM {projects} p LEFT JOIN LATERAL ("                                                    \
+    "SELECT pg_catalog.jsonb_build_object('id', r.id, 'status', r.status, "                    \
+    "'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at) "   \
+    "AS last_run FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) p.id "      \
+    "ORDER BY r.created_at DESC, r.id DESC LIMIT 1) l ON true"
+
 struct StatementText {
     Statement id;
     const char* sql;
@@ -297,25 +308,10 @@ const StatementText statement_texts[] = {
      "WHERE s.pipeline_version OPERATOR(pg_catalog.=) $1",
      "t"},
     {Statement::dashboard_all,
-     "SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
-     "'project_id', p.id, 'name', p.name, 'last_run', l.last_run) "
-     "ORDER BY p.created_at DESC NULLS LAST, p.id DESC), '[]'::pg_catalog.jsonb) "
-     "FROM {projects} p LEFT JOIN LATERAL ("
-     "SELECT pg_catalog.jsonb_build_object('id', r.id, 'status', r.status, "
-     "'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at) "
-     "AS last_run FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) p.id "
-     "ORDER BY r.created_at DESC, r.id DESC LIMIT 1) l ON true",
+     DASHBOARD_SQL,
      ""},
     {Statement::dashboard_user,
-     "SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
-     "'project_id', p.id, 'name', p.name, 'last_run', l.last_run) "
-     "ORDER BY p.created_at DESC NULLS LAST, p.id DESC), '[]'::pg_catalog.jsonb) "
-     "FROM {projects} p LEFT JOIN LATERAL ("
-     "SELECT pg_catalog.jsonb_build_object('id', r.id, 'status', r.status, "
-     "'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at) "
-     "AS last_run FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) p.id "
-     "ORDER BY r.created_at DESC, r.id DESC LIMIT 1) l ON true "
-     "WHERE p.user_id OPERATOR(pg_catalog.=) $1",
+     DASHBOARD_SQL " WHERE p.user_id OPERATOR(pg_catalog.=) $1",
      "u"},
     // attempt 1 of a key nobody holds, for a visible project
     // ($5: the caller's user id under row-level security, else null)
