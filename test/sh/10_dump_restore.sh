@@ -45,11 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-check_eq() {  # check_eq WHAT EXPECTED GOT
-    if [ "$2" != "$3" ]; then fail "$1: expected '$2', got '$3'"; else echo "ok: $1"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # sqlstate_of DB SQL [SESSION-SETUP]: runs SQL in DB (after SESSION-SETUP)
 # and prints "SQLSTATE: message" of the error it raised, or "no error".

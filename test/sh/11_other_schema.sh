@@ -37,11 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-check_eq() {  # check_eq WHAT EXPECTED GOT
-    if [ "$2" != "$3" ]; then fail "$1: expected '$2', got '$3'"; else echo "ok: $1 = $3"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # q DB SQL...: the output of the statements (errors are captured, not fatal).
 q() {
     local db="$1"

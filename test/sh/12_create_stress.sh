@@ -32,11 +32,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-check_eq() {  # check_eq WHAT EXPECTED GOT
-    if [ "$2" != "$3" ]; then fail "$1: expected '$2', got '$3'"; else echo "ok: $1 = $3"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 psql_db -d postgres -c "CREATE DATABASE $db"
 psql_db -d "$db" <<SQL

@@ -56,11 +56,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-check_eq() {  # check_eq WHAT EXPECTED GOT
-    if [ "$2" != "$3" ]; then fail "$1: expected '$2', got '$3'"; else echo "ok: $1"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # as_caller DB ROLE CLAIMS SQL: runs SQL the way PostgREST runs a request
 # (one transaction: set_config of search_path, role, claims and method, then
@@ -118,27 +114,8 @@ check_eq "service_role bypasses RLS" "t" \
 # --------------------------------------------------------------------------
 psql_db -d postgres -c "CREATE DATABASE $src"
 psql_db -d "$src" <<SQL
-GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO anon, authenticated, service_role;
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role;
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO anon, authenticated, service_role;
-CREATE SCHEMA auth;
-GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;
-CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS \$f\$
-    SELECT coalesce(nullif(current_setting('request.jwt.claim.sub', true), ''),
-                    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'))::uuid
-\$f\$;
-GRANT EXECUTE ON FUNCTION auth.uid() TO anon, authenticated, service_role;
+$(supabase_project_sql)
 
-CREATE TABLE projects (id uuid PRIMARY KEY, user_id uuid NOT NULL, name text,
-                       created_at timestamptz DEFAULT now());
-CREATE TABLE project_inputs (project_id uuid, version int, status text, input_json jsonb,
-                             created_at timestamptz DEFAULT now());
-ALTER TABLE projects ENABLE ROW LEVEL SECURITY;
-CREATE POLICY "users manage their own projects" ON projects FOR ALL TO authenticated
-    USING (user_id = (SELECT auth.uid())) WITH CHECK (user_id = (SELECT auth.uid()));
-
-CREATE EXTENSION project_runs;
 
 INSERT INTO projects (id, user_id, name, created_at) VALUES
     ('$proj_a1', '$user_a', 'A1', '2025-01-01'),
