@@ -75,3 +75,35 @@ SELECT brief(project_runs_create(:alpha, 1, 'v1'));
 SELECT sqlstate_of($$INSERT INTO project_runs (project_id, pipeline_version) VALUES ('00000000-0000-4000-8000-00000000000a', 'v1')$$);
 ROLLBACK;
 SELECT brief(project_runs_create(:alpha, 1, 'v1')) AS works_again;
+
+-- A fault while a function reads runs as the ledger's owner (latest, list
+-- and the dashboard do, once the caller's project is found visible): the
+-- error comes back with its SQLSTATE, the caller's role and row-level
+-- security are back, and the next call works.
+CREATE ROLE boundary_reader;
+GRANT SELECT ON projects, project_runs TO boundary_reader;
+SET request.jwt.claim.sub = '00000000-0000-4000-8000-0000000000a1';
+SET project_runs.fault_injection = 'owner_scope_pg_error';
+SET ROLE boundary_reader;
+SELECT sqlstate_of($$SELECT project_runs_latest('00000000-0000-4000-8000-00000000000a')$$);
+SELECT project_runs_latest(:alpha);
+SELECT current_user, count(*) FILTER (WHERE project_id <> :alpha) AS other_projects_runs_seen
+FROM project_runs;
+RESET ROLE;
+SET project_runs.fault_injection = 'owner_scope_cpp_exception';
+SET ROLE boundary_reader;
+SELECT sqlstate_of($$SELECT project_runs_dashboard()$$);
+SELECT current_user, count(*) FILTER (WHERE project_id <> :alpha) AS other_projects_runs_seen
+FROM project_runs;
+RESET ROLE;
+RESET project_runs.fault_injection;
+SELECT project_runs_debug_state();
+SET ROLE boundary_reader;
+SELECT brief(project_runs_latest(:alpha)) AS latest,
+       jsonb_array_length(project_runs_list(:alpha)->'data') > 0 AS list_has_runs,
+       jsonb_path_query_array(project_runs_dashboard(), '$.data[*].name') AS dashboard;
+RESET ROLE;
+RESET request.jwt.claim.sub;
+SELECT count(*) FILTER (WHERE project_id <> :alpha) > 0 AS owner_sees_other_projects FROM project_runs;
+REVOKE ALL ON projects, project_runs FROM boundary_reader;
+DROP ROLE boundary_reader;

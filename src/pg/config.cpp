@@ -6,10 +6,12 @@
 
 #include "core/json.hpp"
 #include "core/uuid7.hpp"
+#include "pg/fault.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
 #include "access/xact.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_enum.h"
 #include "datatype/timestamp.h"
 #include "utils/acl.h"
@@ -33,7 +35,7 @@ SessionFlags g_flags;
 // The raw values read while loading, kept in palloc'd memory until they
 // are copied into the Catalog outside the guarded call.
 struct RawCatalog {
-    Oid schema_oid, runs, events, settings, steps, status_type;
+    Oid schema_oid, runs, runs_owner, events, settings, steps, status_type;
     Oid labels[4];
     const char* schema_quoted;
     const char* schema_name;
@@ -74,6 +76,10 @@ void read_raw_catalog(RawCatalog* raw) {
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                         errmsg("project_runs tables are missing from schema %s",
                                raw->schema_name)));
+    HeapTuple class_tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(raw->runs));
+    if (!HeapTupleIsValid(class_tuple)) elog(ERROR, "cache lookup failed for project_runs");
+    raw->runs_owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(class_tuple))->relowner;
+    ReleaseSysCache(class_tuple);
     raw->status_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
                                        CStringGetDatum("project_run_status"),
                                        ObjectIdGetDatum(raw->schema_oid));
@@ -129,6 +135,7 @@ void load_catalog() {
     c.schema_oid = raw.schema_oid;
     c.schema = raw.schema_quoted;
     c.runs_relid = raw.runs;
+    c.runs_owner = raw.runs_owner;
     c.events_relid = raw.events;
     c.settings_relid = raw.settings;
     c.steps_relid = raw.steps;
@@ -196,11 +203,9 @@ Oid lookup_table(const std::string& schema, const std::string& table) {
 }
 
 // The dashboard: every project with its last run, newest project first.
-#define DASHBOARD_SQL                                                                         \
-    "SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("                      \
-    "'project_id', p.id, 'name', p.name, 'last_run', l.last_run) "                             \
-    "ORDER BY p.created_at DESC NULLS LAST, p.id DESC), '[]'::pg_catalog.jsonb) "              \
-    "FROM {projects} p LEFT JOIN LATERAL ("                                                    \
+#define DASHBOARD_ORDER "p.created_at DESC NULLS LAST, p.id DESC"
+#define LAST_RUN_SQL                                                                          \
+    "LEFT JOIN LATERAL ("                                                                      \
     "SELECT pg_catalog.jsonb_build_object('id', r.id, 'status', r.status, "                    \
     "'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at) "   \
     "AS last_run FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) p.id "      \
@@ -209,7 +214,7 @@ Oid lookup_table(const std::string& schema, const std::string& table) {
 struct StatementText {
     Statement id;
     const char* sql;
-    const char* types;  // u uuid, i int4, t text, j jsonb, T timestamptz, S status
+    const char* types;  // u uuid, U uuid[], i int4, t text, j jsonb, T timestamptz, S status
 };
 
 // The SQL of every statement; index = Statement.
@@ -308,11 +313,24 @@ const StatementText statement_texts[] = {
      "WHERE s.pipeline_version OPERATOR(pg_catalog.=) $1",
      "t"},
     {Statement::dashboard_all,
-     DASHBOARD_SQL,
+     "SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+     "'project_id', p.id, 'name', p.name, 'last_run', l.last_run) ORDER BY " DASHBOARD_ORDER
+     "), '[]'::pg_catalog.jsonb) FROM {projects} p " LAST_RUN_SQL,
      ""},
-    {Statement::dashboard_user,
-     DASHBOARD_SQL " WHERE p.user_id OPERATOR(pg_catalog.=) $1",
+    // a user's projects, in dashboard order: ids and names (read as the caller)
+    {Statement::dashboard_user_projects,
+     "SELECT COALESCE(pg_catalog.array_agg(p.id ORDER BY " DASHBOARD_ORDER
+     "), '{}'::pg_catalog.uuid[]), COALESCE(pg_catalog.jsonb_agg(p.name ORDER BY " DASHBOARD_ORDER
+     "), '[]'::pg_catalog.jsonb) FROM {projects} p WHERE p.user_id OPERATOR(pg_catalog.=) $1",
      "u"},
+    // the last run of each of those projects (read in a LedgerOwnerScope)
+    {Statement::dashboard_last_runs,
+     "SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+     "'project_id', p.id, 'name', $2 OPERATOR(pg_catalog.->) "
+     "(p.n OPERATOR(pg_catalog.-) 1)::pg_catalog.int4, 'last_run', l.last_run) ORDER BY p.n), "
+     "'[]'::pg_catalog.jsonb) FROM pg_catalog.unnest($1) WITH ORDINALITY AS p(id, n) "
+     LAST_RUN_SQL,
+     "Uj"},
     // attempt 1 of a key nobody holds, for a visible project
     // ($5: the caller's user id under row-level security, else null)
     {Statement::create_fresh,
@@ -362,6 +380,7 @@ std::string expand(const char* text, const Catalog& c) {
 Oid parameter_type(char code, const Catalog& c) {
     switch (code) {
         case 'u': return UUIDOID;
+        case 'U': return UUIDARRAYOID;
         case 'i': return INT4OID;
         case 't': return TEXTOID;
         case 'j': return JSONBOID;
@@ -502,6 +521,21 @@ CallerScope caller_scope() {
     }
     return scope;
 }
+
+LedgerOwnerScope::LedgerOwnerScope() {
+    Oid owner = catalog().runs_owner;
+    GetUserIdAndSecContext(&saved_user_, &saved_context_);
+    SetUserIdAndSecContext(owner, saved_context_ | SECURITY_LOCAL_USERID_CHANGE |
+                                      SECURITY_NOFORCE_RLS);
+    try {
+        maybe_inject_fault(FaultSite::owner_scope);
+    } catch (...) {
+        SetUserIdAndSecContext(saved_user_, saved_context_);
+        throw;
+    }
+}
+
+LedgerOwnerScope::~LedgerOwnerScope() { SetUserIdAndSecContext(saved_user_, saved_context_); }
 
 void register_callbacks() {
     CacheRegisterRelcacheCallback(on_relcache_change, (Datum)0);

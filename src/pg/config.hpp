@@ -27,6 +27,7 @@ struct Catalog {
     Oid schema_oid = InvalidOid;
     std::string schema;          // quoted, ready for SQL text
     Oid runs_relid = InvalidOid;
+    Oid runs_owner = InvalidOid;
     Oid events_relid = InvalidOid;
     Oid settings_relid = InvalidOid;
     Oid steps_relid = InvalidOid;
@@ -79,7 +80,8 @@ enum class Statement {
     start_generated_run,
     pipeline_steps,
     dashboard_all,
-    dashboard_user,
+    dashboard_user_projects,
+    dashboard_last_runs,
     create_fresh,
     owned_project_ids,
     count
@@ -110,6 +112,25 @@ CallerScope caller_scope();
 // reads it (request.jwt.claim.sub, else request.jwt.claims ->> 'sub');
 // nullopt when it is missing or not a UUID.
 std::optional<pg_uuid_t> jwt_user_id();
+
+// Runs the statements of its lifetime as the owner of project_runs, with
+// row-level security not forced, the way PostgreSQL's foreign-key checks
+// read a referenced table. For reads of runs of a project the function has
+// already found visible to the caller (the rule the policies apply), so
+// that the policy is not evaluated a second time and the planner sees the
+// statement as written. Only the extension's own statements run in it:
+// they call built-in functions and fire no trigger.
+class LedgerOwnerScope {
+public:
+    LedgerOwnerScope();
+    ~LedgerOwnerScope();
+    LedgerOwnerScope(const LedgerOwnerScope&) = delete;
+    LedgerOwnerScope& operator=(const LedgerOwnerScope&) = delete;
+
+private:
+    Oid saved_user_ = InvalidOid;
+    int saved_context_ = 0;
+};
 
 // Backend state that the functions and triggers share. Each flag is set
 // only around one SPI call and reset on the way out, on error included.

@@ -5,7 +5,7 @@
 
 namespace project_runs::pg {
 
-enum class FaultSite { function, trigger };
+enum class FaultSite { function, trigger, owner_scope };
 
 // Throws or raises when the setting names this site; otherwise nothing.
 void maybe_inject_fault(FaultSite site);

@@ -208,8 +208,13 @@ PR_FUNCTION(project_runs_latest) {
     if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
     Datum project = UUIDPGetDatum(&project_id);
     if (!project_visible(call, project_id, true)) return project_not_found(call, project_id);
+    uint64 rows;
+    {
+        LedgerOwnerScope owner;  // the project is visible: read its runs
+        rows = call.run(Statement::latest, {project}, nullptr, true, 1);
+    }
+    if (rows == 0) return call.ok(0, true);
     bool is_null;
-    if (call.run(Statement::latest, {project}, nullptr, true, 1) == 0) return call.ok(0, true);
     return call.ok(call.value(0, 1, &is_null), false);
 }
 
@@ -230,9 +235,12 @@ PR_FUNCTION(project_runs_list) {
     Datum project = UUIDPGetDatum(&project_id);
     if (!project_visible(call, project_id, true)) return project_not_found(call, project_id);
     char nulls[] = {' ', ' ', PG_ARGISNULL(2) ? 'n' : ' ', '\0'};
-    call.run(Statement::list,
-             {project, Int32GetDatum(max_rows), PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2)},
-             nulls, true, 1);
+    {
+        LedgerOwnerScope owner;  // the project is visible: read its runs
+        call.run(Statement::list,
+                 {project, Int32GetDatum(max_rows), PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2)},
+                 nulls, true, 1);
+    }
     bool is_null;
     return call.ok(call.value(0, 1, &is_null), false);
 }

@@ -31,6 +31,8 @@ const struct config_enum_entry fault_options[] = {
     {"function_pg_error", 2, false},
     {"trigger_cpp_exception", 3, false},
     {"trigger_pg_error", 4, false},
+    {"owner_scope_cpp_exception", 5, false},
+    {"owner_scope_pg_error", 6, false},
     {nullptr, 0, false}};
 int g_live_sentinels = 0;
 
@@ -46,11 +48,15 @@ namespace project_runs::pg {
 
 void maybe_inject_fault(FaultSite site) {
     if (g_fault == 0) return;
-    bool trigger = g_fault >= 3;
-    if (trigger != (site == FaultSite::trigger)) return;
+    FaultSite target = g_fault <= 2   ? FaultSite::function
+                       : g_fault <= 4 ? FaultSite::trigger
+                                      : FaultSite::owner_scope;
+    if (site != target) return;
     FaultSentinel sentinel;
-    std::string where = trigger ? "trigger" : "function";
-    if (g_fault == 1 || g_fault == 3)
+    std::string where = site == FaultSite::function  ? "function"
+                        : site == FaultSite::trigger ? "trigger"
+                                                     : "read as the ledger's owner";
+    if (g_fault % 2 == 1)
         throw std::runtime_error("injected C++ exception in a " + where);
     guard([] { DirectFunctionCall2(int4div, Int32GetDatum(1), Int32GetDatum(0)); });
 }
@@ -61,8 +67,8 @@ void define_fault_setting() {
     DefineCustomEnumVariable(
         "project_runs.fault_injection",
         "Makes the next project_runs function or trigger fail on purpose (for tests).",
-        "function_cpp_exception and trigger_cpp_exception throw a C++ exception; "
-        "function_pg_error and trigger_pg_error raise a Postgres division_by_zero ERROR.",
+        "*_cpp_exception throw a C++ exception, *_pg_error raise a Postgres division_by_zero "
+        "ERROR; owner_scope_* fail while a function reads runs as the ledger's owner.",
         &g_fault, 0, fault_options, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }
 
