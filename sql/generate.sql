@@ -133,6 +133,33 @@ FROM project_runs WHERE project_id = :gen AND pipeline_version = 'flaky.v1' AND 
 SELECT writes AS kept_writes FROM step_switch;
 SELECT attempt, status FROM project_runs WHERE project_id = :gen AND pipeline_version = 'flaky.v1' ORDER BY attempt;
 
+-- The registry is read once per session and again when it changes: a step
+-- registered, replaced or removed counts from the next call on, within a
+-- transaction too, and a change rolled back is forgotten.
+INSERT INTO projects (id, user_id, name, created_at) VALUES
+    ('00000000-0000-4000-8000-0000000000d5', '00000000-0000-4000-8000-0000000000d0', 'Swap', now());
+\set swap '''00000000-0000-4000-8000-0000000000d5'''
+INSERT INTO project_inputs (project_id, version, status, input_json)
+SELECT :swap, v, 'final', '{"hypothesis": "swap"}' FROM generate_series(1, 5) v;
+CREATE FUNCTION step_used(result jsonb) RETURNS text LANGUAGE sql AS $$
+    SELECT CASE WHEN result->'data'->'output'->'summary'->'collect_evidence' ? 'saw_step'
+                THEN 'registered' ELSE 'built-in' END || ' ' || (result->'data'->>'status')
+$$;
+SELECT step_used(project_runs_generate(:swap, 1, 'swap.v1')) AS before_registering;
+INSERT INTO project_runs_pipeline_steps VALUES ('swap.v1', 'collect_evidence', 'flaky_evidence(uuid,jsonb,jsonb)');
+SELECT step_used(project_runs_generate(:swap, 2, 'swap.v1')) AS after_registering;
+BEGIN;
+DELETE FROM project_runs_pipeline_steps WHERE pipeline_version = 'swap.v1';
+SELECT step_used(project_runs_generate(:swap, 3, 'swap.v1')) AS removed_in_transaction;
+ROLLBACK;
+SELECT step_used(project_runs_generate(:swap, 3, 'swap.v1')) AS removal_rolled_back;
+UPDATE project_runs_pipeline_steps SET pipeline_version = 'swap.v2' WHERE pipeline_version = 'swap.v1';
+SELECT step_used(project_runs_generate(:swap, 4, 'swap.v1')) AS moved_away,
+       step_used(project_runs_generate(:swap, 4, 'swap.v2')) AS moved_here;
+TRUNCATE project_runs_pipeline_steps;
+SELECT step_used(project_runs_generate(:swap, 5, 'swap.v2')) AS after_truncate;
+INSERT INTO project_runs_pipeline_steps VALUES ('flaky.v1', 'collect_evidence', 'flaky_evidence(uuid,jsonb,jsonb)');
+
 -- Only the owner changes the registry; others may read it.
 CREATE ROLE step_stranger;
 GRANT SELECT ON projects, project_inputs TO step_stranger;

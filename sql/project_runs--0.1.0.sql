@@ -29,7 +29,9 @@ CREATE TABLE @extschema@.project_runs (
     idempotency_key text,
     attempt integer NOT NULL DEFAULT 1,
     CONSTRAINT project_runs_pkey PRIMARY KEY (id)
-);
+) WITH (fillfactor = 90);
+-- fillfactor 90: a run's next versions (running, then finished with its
+-- output and metrics) fit on its page, so its updates stay HOT.
 -- metrics must be a JSON object and attempt at least 1: the triggers check
 -- both (SQLSTATE PR005), which costs less per statement than CHECK
 -- constraints, whose expressions PostgreSQL prepares anew for every statement.
@@ -39,13 +41,10 @@ COMMENT ON TABLE @extschema@.project_runs IS
 -- Newest runs of a project first ("last run", run history).
 CREATE INDEX project_runs_project_created_idx
     ON @extschema@.project_runs (project_id, created_at DESC, id DESC);
-CREATE INDEX project_runs_project_status_idx
-    ON @extschema@.project_runs (project_id, status);
--- At most one run that is not failed per idempotency key ...
-CREATE UNIQUE INDEX project_runs_idempotency_key_active_idx
-    ON @extschema@.project_runs (idempotency_key)
-    WHERE status OPERATOR(pg_catalog.<>) 'failed'::@extschema@.project_run_status;
--- ... and one attempt number per key.
+-- One attempt number per idempotency key. A key takes attempt n + 1 only
+-- once attempt n failed (the insert trigger checks it; failed is final), so
+-- at most one run per key is not failed. No index covers status, so a
+-- status change is a HOT update that adds no index entries.
 CREATE UNIQUE INDEX project_runs_idempotency_key_attempt_idx
     ON @extschema@.project_runs (idempotency_key, attempt);
 
@@ -126,6 +125,9 @@ CREATE TRIGGER project_run_events_guard_truncate BEFORE TRUNCATE ON @extschema@.
 CREATE TRIGGER project_runs_pipeline_steps_check BEFORE INSERT OR UPDATE
     ON @extschema@.project_runs_pipeline_steps
     FOR EACH ROW EXECUTE FUNCTION @extschema@.project_runs_pipeline_steps_check();
+CREATE TRIGGER project_runs_pipeline_steps_reload AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON @extschema@.project_runs_pipeline_steps
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.project_runs_pipeline_steps_check();
 CREATE TRIGGER project_runs_settings_check BEFORE INSERT OR UPDATE
     ON @extschema@.project_runs_settings
     FOR EACH ROW EXECUTE FUNCTION @extschema@.project_runs_settings_changed();
@@ -143,6 +145,7 @@ ALTER TABLE @extschema@.project_run_events ENABLE ALWAYS TRIGGER project_run_eve
 ALTER TABLE @extschema@.project_runs_settings ENABLE ALWAYS TRIGGER project_runs_settings_check;
 ALTER TABLE @extschema@.project_runs_pipeline_steps ENABLE ALWAYS TRIGGER project_runs_pipeline_steps_check;
 ALTER TABLE @extschema@.project_runs_settings ENABLE ALWAYS TRIGGER project_runs_settings_reload;
+ALTER TABLE @extschema@.project_runs_pipeline_steps ENABLE ALWAYS TRIGGER project_runs_pipeline_steps_reload;
 
 -- Functions. Each returns {"ok": true, "data": ...} or
 -- {"ok": false, "error": {"code", "message", "detail"}} and never raises for

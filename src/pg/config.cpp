@@ -30,6 +30,7 @@ namespace {
 Catalog g_catalog;
 bool g_catalog_valid = false;
 unsigned g_generation = 0;
+unsigned g_steps_epoch = 1;
 SessionFlags g_flags;
 
 // The raw values read while loading, kept in palloc'd memory until they
@@ -176,6 +177,7 @@ void load_catalog() {
 
 // Forgets the catalog when one of the extension's tables changes.
 void on_relcache_change(Datum, Oid relid) {
+    if (!g_catalog_valid || relid == InvalidOid || relid == g_catalog.steps_relid) g_steps_epoch++;
     if (!g_catalog_valid) return;
     if (relid == InvalidOid || relid == g_catalog.runs_relid || relid == g_catalog.events_relid ||
         relid == g_catalog.settings_relid || relid == g_catalog.steps_relid)
@@ -223,7 +225,7 @@ const StatementText statement_texts[] = {
      "SELECT 1 FROM {projects} p WHERE p.id OPERATOR(pg_catalog.=) $1", "u"},
     // the newest attempt holding a key
     {Statement::max_attempt_for_key,
-     "SELECT r.status, r.attempt FROM {s}.project_runs r "
+     "SELECT r.status, r.attempt, r.id FROM {s}.project_runs r "
      "WHERE r.idempotency_key OPERATOR(pg_catalog.=) $1 "
      "ORDER BY r.attempt DESC LIMIT 1",
      "t"},
@@ -290,23 +292,37 @@ const StatementText statement_texts[] = {
      "SELECT 1 FROM {projects} p WHERE p.id OPERATOR(pg_catalog.=) $1 "
      "AND p.user_id OPERATOR(pg_catalog.=) $2",
      "uu"},
-    // the requested version, a final row first
-    {Statement::input_by_version,
-     "SELECT i.status::pg_catalog.text, i.input_json FROM {inputs} i "
-     "WHERE i.project_id OPERATOR(pg_catalog.=) $1 AND i.version OPERATOR(pg_catalog.=) $2 "
-     "ORDER BY (i.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final') DESC LIMIT 1",
-     "ui"},
-    {Statement::latest_final_input,
-     "SELECT i.version, i.input_json FROM {inputs} i "
-     "WHERE i.project_id OPERATOR(pg_catalog.=) $1 "
-     "AND i.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final' AND i.version IS NOT NULL "
-     "ORDER BY i.version DESC LIMIT 1",
-     "u"},
+    // generate's project check and input in one statement: no row when the
+    // project is not visible ($2: the caller's user id under row-level
+    // security, else null); else the requested version, a final row first,
+    // with null columns when the project has no such input
+    {Statement::generate_input_version,
+     "SELECT i.status::pg_catalog.text, i.input_json, i.found FROM {projects} p "
+     "LEFT JOIN LATERAL (SELECT x.status, x.input_json, true AS found FROM {inputs} x "
+     "WHERE x.project_id OPERATOR(pg_catalog.=) p.id AND x.version OPERATOR(pg_catalog.=) $3 "
+     "ORDER BY (x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final') DESC LIMIT 1) i ON true "
+     "WHERE p.id OPERATOR(pg_catalog.=) $1 AND ($2 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $2)",
+     "uui"},
+    // the same with the newest final input
+    {Statement::generate_latest_input,
+     "SELECT i.version, i.input_json FROM {projects} p LEFT JOIN LATERAL ("
+     "SELECT x.version, x.input_json FROM {inputs} x "
+     "WHERE x.project_id OPERATOR(pg_catalog.=) p.id "
+     "AND x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final' AND x.version IS NOT NULL "
+     "ORDER BY x.version DESC LIMIT 1) i ON true "
+     "WHERE p.id OPERATOR(pg_catalog.=) $1 AND ($2 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $2)",
+     "uu"},
     {Statement::start_generated_run,
-     "UPDATE {s}.project_runs AS r SET status = 'running', metrics = $2 "
+     "UPDATE {s}.project_runs AS r SET status = 'running' "
      "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'queued' "
      "RETURNING 1",
-     "uj"},
+     "u"},
+    // generate's last write: the metrics are the complete document
+    {Statement::succeed_generated_run,
+     "UPDATE {s}.project_runs AS r SET status = 'succeeded', output = $2, metrics = $3 "
+     "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'running' "
+     "RETURNING r.*",
+     "ujj"},
     // the SQL functions registered for a pipeline version
     {Statement::pipeline_steps,
      "SELECT s.step, s.function::pg_catalog.oid FROM {s}.project_runs_pipeline_steps s "
@@ -399,6 +415,8 @@ const Catalog& catalog() {
 }
 
 bool catalog_is_loaded() { return g_catalog_valid; }
+
+unsigned pipeline_steps_epoch() { return g_steps_epoch; }
 
 Oid projects_relid() {
     const Catalog& c = catalog();

@@ -49,6 +49,11 @@ const Catalog& catalog();
 // True when catalog() will not need SPI.
 bool catalog_is_loaded();
 
+// Changes whenever project_runs_pipeline_steps may have changed (its
+// statement trigger invalidates the table's relcache entry in every
+// session), so that a cache of registered steps knows when to reload.
+unsigned pipeline_steps_epoch();
+
 // The OID of the configured projects (or project_inputs) table, or
 // InvalidOid when it does not exist right now.
 Oid projects_relid();
@@ -75,9 +80,10 @@ enum class Statement {
     purge_events,
     purge_runs,
     project_owned,
-    input_by_version,
-    latest_final_input,
+    generate_input_version,
+    generate_latest_input,
     start_generated_run,
+    succeed_generated_run,
     pipeline_steps,
     dashboard_all,
     dashboard_user_projects,

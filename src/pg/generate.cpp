@@ -2,6 +2,7 @@
 // project_runs_dashboard. The whole run happens in the caller's
 // transaction: queued -> running -> steps -> succeeded or failed.
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -106,21 +107,36 @@ struct Step {
     Oid function = InvalidOid;
 };
 
-// The steps of a pipeline version, with any registered functions.
-std::vector<Step> load_steps(Call& call, Datum pipeline_version) {
+// The steps of a pipeline version, with any registered functions. Read
+// once per session and pipeline version, again after the registry changes.
+std::vector<Step> load_steps(Call& call, const std::string& pipeline_version) {
+    struct Cached {
+        unsigned epoch = 0;
+        std::vector<Step> steps;
+    };
+    static std::unordered_map<std::string, Cached> cache;
+    unsigned epoch = pipeline_steps_epoch();
+    auto found = cache.find(pipeline_version);
+    if (found != cache.end() && found->second.epoch == epoch) return found->second.steps;
+    if (cache.size() > 1000) cache.clear();  // bounded: many versions, one session
+
     std::vector<Step> steps;
     for (std::string_view name : pipeline::step_names) steps.push_back(Step{std::string(name)});
-    if (!OidIsValid(catalog().steps_relid)) return steps;
-    uint64 rows = call.run(Statement::pipeline_steps, {pipeline_version}, nullptr, true);
-    for (uint64 i = 0; i < rows; i++) {
-        bool null;
-        std::string name = guard([&] {
-            return std::string(TextDatumGetCString(call.value(i, 1, &null)));
-        });
-        Oid function = DatumGetObjectId(call.value(i, 2, &null));
-        for (Step& step : steps)
-            if (step.name == name) step.function = function;
+    if (OidIsValid(catalog().steps_relid)) {
+        uint64 rows =
+            call.run(Statement::pipeline_steps, {text_datum(pipeline_version)}, nullptr, true);
+        for (uint64 i = 0; i < rows; i++) {
+            bool null;
+            std::string name = guard([&] {
+                return std::string(TextDatumGetCString(call.value(i, 1, &null)));
+            });
+            Oid function = DatumGetObjectId(call.value(i, 2, &null));
+            for (Step& step : steps)
+                if (step.name == name) step.function = function;
+        }
     }
+    // Reading the registry may itself have processed an invalidation.
+    if (epoch == pipeline_steps_epoch()) cache[pipeline_version] = Cached{epoch, steps};
     return steps;
 }
 
@@ -214,10 +230,11 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
                   const Input& input, const std::string& pipeline_version) {
     Datum id = UUIDPGetDatum(const_cast<pg_uuid_t*>(&run_id));
     std::vector<StepRecord> records = pipeline::pending_steps();
-    if (call.run(Statement::start_generated_run,
-                 {id, call.jsonb_from_text(pipeline::metrics_json(pipeline_version, records))}) != 1)
+    // Running: the steps' metrics are written with the outcome (nobody
+    // sees the run before this transaction commits).
+    if (call.run(Statement::start_generated_run, {id}) != 1)
         throw std::runtime_error("the new run was not queued");
-    std::vector<Step> steps = load_steps(call, text_datum(pipeline_version));
+    std::vector<Step> steps = load_steps(call, pipeline_version);
 
     json::Value input_value;
     bool input_parsed = false;
@@ -287,7 +304,7 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
     std::string metrics = pipeline::metrics_json(pipeline_version, records);
     if (!failure) {
         std::string output = pipeline::output_json(pipeline_version, input.version, outputs);
-        if (call.run(Statement::set_succeeded,
+        if (call.run(Statement::succeed_generated_run,
                      {id, call.jsonb_from_text(output), call.jsonb_from_text(metrics)}) != 1)
             throw std::runtime_error("the running run could not succeed");
         return call.ok_row(1);
@@ -320,19 +337,28 @@ PR_FUNCTION(project_runs_generate) {
     const Catalog& cat = catalog();
     if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
     if (!OidIsValid(inputs_relid())) return config_missing(call, cat.inputs_sql);
-    if (!project_visible(call, project_id, false)) return project_not_found(call, project_id);
+    // The project, checked as project_visible does, and its input in the
+    // same statement: the requested version if it is final, else the
+    // newest final one.
+    CallerScope scope = caller_scope();
+    if (scope.kind == Scope::none) return project_not_found(call, project_id);
     std::string project_text = uuid_text(project_id);
     Datum project = UUIDPGetDatum(&project_id);
-
-    // The input: the requested version if it is final, else the newest final one.
+    Datum user = UUIDPGetDatum(&scope.user);
+    char user_null = scope.kind == Scope::user ? ' ' : 'n';
     Input input;
     bool null;
     if (requested) {
-        bool found = call.run(Statement::input_by_version,
-                              {project, Int32GetDatum(requested_version)}, nullptr, false, 1) > 0;
-        bool final = found && guard([&] {
-                         Datum status = call.value(0, 1, &null);
-                         return !null && strcmp(TextDatumGetCString(status), "final") == 0;
+        char nulls[] = {' ', user_null, ' ', '\0'};
+        if (call.run(Statement::generate_input_version,
+                     {project, user, Int32GetDatum(requested_version)}, nulls, false, 1) == 0)
+            return project_not_found(call, project_id);
+        bool status_null;
+        Datum status = call.value(0, 1, &status_null);
+        call.value(0, 3, &null);
+        bool found = !null;
+        bool final = found && !status_null && guard([&] {
+                         return strcmp(TextDatumGetCString(status), "final") == 0;
                      });
         if (!final)
             return fail_without_input(
@@ -344,12 +370,16 @@ PR_FUNCTION(project_runs_generate) {
                     ", \"found\": " + (found ? "\"not final\"" : "false") + "}");
         input.version = requested_version;
     } else {
-        if (call.run(Statement::latest_final_input, {project}, nullptr, false, 1) == 0)
+        char nulls[] = {' ', user_null, '\0'};
+        if (call.run(Statement::generate_latest_input, {project, user}, nulls, false, 1) == 0)
+            return project_not_found(call, project_id);
+        Datum version = call.value(0, 1, &null);
+        if (null)
             return fail_without_input(call, project_id, pipeline_version,
                                       ErrorCode::no_inputs,
                                       "project " + project_text + " has no final input",
                                       "{\"project_id\": " + json::quote(project_text) + "}");
-        input.version = DatumGetInt32(call.value(0, 1, &null));
+        input.version = DatumGetInt32(version);
     }
     {
         // Both input statements return input_json second.
@@ -371,6 +401,9 @@ PR_FUNCTION(project_runs_generate) {
     request.pipeline_version = pipeline_version;
     request.has_key = true;
     request.key = generation_key(project_text, input.version, pipeline_version);
+    // A key nobody holds yet (the common case) takes one INSERT.
+    if (insert_first_attempt(call, request))
+        return execute_run(call, returned_run_id(call), project_text, input, pipeline_version);
     KeyedRun run = create_or_reuse(call, request);
     if (run.outcome == KeyedRun::Outcome::existing) return call.ok(run.run, false, 0);
     if (run.outcome == KeyedRun::Outcome::created)

@@ -86,6 +86,30 @@ bool create_fresh(Call& call, const RunRequest& request, const CallerScope& scop
     return inserted == 1;
 }
 
+bool insert_first_attempt(Call& call, const RunRequest& request) {
+    Datum project = UUIDPGetDatum(const_cast<pg_uuid_t*>(&request.project_id));
+    char nulls[] = {' ', request.has_input_version ? ' ' : 'n', ' ', request.has_key ? ' ' : 'n',
+                    ' ', '\0'};
+    SessionFlags& flags = session_flags();
+    flags.trusted_project = request.project_id;
+    FlagScope trusted(flags.trusted_insert);
+    return call.run(Statement::create_insert,
+                    {project, Int32GetDatum(request.input_version),
+                     text_datum(request.pipeline_version),
+                     request.has_key ? text_datum(request.key) : (Datum)0, Int32GetDatum(1)},
+                    nulls) == 1;
+}
+
+pg_uuid_t returned_run_id([[maybe_unused]] const Call& call) {
+    return guard([&] {
+        int column = SPI_fnumber(SPI_tuptable->tupdesc, "id");
+        bool is_null;
+        Datum id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column, &is_null);
+        if (column <= 0 || is_null) elog(ERROR, "the new run has no id");
+        return *DatumGetUUIDP(id);
+    });
+}
+
 std::optional<Datum> bounded_text_argument(Call& call, int n, const char* name, std::size_t limit,
                                            std::string* value) {
     FunctionCallInfo fcinfo = call.fcinfo();

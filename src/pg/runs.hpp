@@ -38,6 +38,15 @@ KeyedRun create_or_reuse(Call& call, const RunRequest& request);
 // create_or_reuse).
 bool create_fresh(Call& call, const RunRequest& request, const CallerScope& scope);
 
+// Inserts attempt 1 of the request's key for a project the caller already
+// found visible; true with the new run as the first row of the result
+// (RETURNING r.*), false when a run holds the key (then create_or_reuse).
+bool insert_first_attempt(Call& call, const RunRequest& request);
+
+// The id of the run in the first row of the last statement's result
+// (RETURNING r.*).
+pg_uuid_t returned_run_id(const Call& call);
+
 // Reads text argument n, which must be non-empty and at most limit bytes.
 // Returns the error result to answer with, or nullopt when *value is good.
 std::optional<Datum> bounded_text_argument(Call& call, int n, const char* name, std::size_t limit,

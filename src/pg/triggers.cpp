@@ -160,8 +160,23 @@ int32 check_ordinary_insert(FunctionCallInfo fcinfo, const RunRow& row) {
     int32 attempt = 1;
     bool key_null;
     Datum key = row.get(c.idempotency_key, &key_null);
-    if (!key_null && call.run(Statement::max_attempt_for_key, {key}, nullptr, false, 1) > 0)
+    if (!key_null && call.run(Statement::max_attempt_for_key, {key}, nullptr, false, 1) > 0) {
+        // At most one run per key is not failed: a new attempt only after
+        // the newest one failed (failed is final, and (key, attempt) is
+        // unique, so two sessions never both add the same attempt).
+        RunStatus newest = status_from_oid(DatumGetObjectId(call.value(0, 1, &null)));
+        if (newest != RunStatus::failed) {
+            std::string holder = uuid_text(*DatumGetUUIDP(call.value(0, 3, &null)));
+            std::string key_text = guard([&] { return std::string(TextDatumGetCString(key)); });
+            throw Violation(ERRCODE_UNIQUE_VIOLATION,
+                            "idempotency key \"" + key_text + "\" is held by run " + holder +
+                                ", which is " + std::string(status_label(newest)),
+                            "",
+                            "A key takes a new attempt only once its runs failed; "
+                            "project_runs_create returns the run that holds it.");
+        }
         attempt = DatumGetInt32(call.value(0, 2, &null)) + 1;
+    }
     if (given_attempt != 1 && given_attempt != attempt)
         throw Violation(sqlstate::server_managed_column,
                         "attempt of a new run is set by the server (it would be " +
@@ -434,9 +449,15 @@ PR_FUNCTION(project_runs_settings_changed) {
 }
 
 // project_runs_pipeline_steps: a registered step must be a function
-// (run_id uuid, input jsonb, context jsonb) returning jsonb.
+// (run_id uuid, input jsonb, context jsonb) returning jsonb (BEFORE ROW);
+// every session reloads the registered steps (AFTER STATEMENT).
 PR_FUNCTION(project_runs_pipeline_steps_check) {
     TriggerData* td = trigger_data(fcinfo, "project_runs_pipeline_steps_check");
+    if (TRIGGER_FIRED_FOR_STATEMENT(td->tg_event)) {
+        Oid relid = RelationGetRelid(td->tg_relation);
+        guard([&] { CacheInvalidateRelcacheByRelid(relid); });
+        return PointerGetDatum(nullptr);
+    }
     HeapTuple tuple = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
     TupleDesc desc = td->tg_relation->rd_att;
     guard([&] {

@@ -26,13 +26,9 @@ CREATE TABLE IF NOT EXISTS bench_floor_runs (
     idempotency_key text,
     attempt integer NOT NULL DEFAULT 1,
     CONSTRAINT bench_floor_runs_pkey PRIMARY KEY (id)
-);
+) WITH (fillfactor = 90);
 CREATE INDEX IF NOT EXISTS bench_floor_runs_project_created_idx
     ON bench_floor_runs (project_id, created_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS bench_floor_runs_project_status_idx
-    ON bench_floor_runs (project_id, status);
-CREATE UNIQUE INDEX IF NOT EXISTS bench_floor_runs_idempotency_key_active_idx
-    ON bench_floor_runs (idempotency_key) WHERE status <> 'failed';
 CREATE UNIQUE INDEX IF NOT EXISTS bench_floor_runs_idempotency_key_attempt_idx
     ON bench_floor_runs (idempotency_key, attempt);
 
