@@ -657,15 +657,19 @@ gen_topup() {
 }
 
 # (a) runs/s: one generate call against the app's six calls.
+# gen_tps KIND: plain (autocommit statements, superuser) or rest (each call
+# in the transaction PostgREST makes, as authenticated, row-level security on).
 gen_tps() {
+    local kind="$1" gen_script=generate_fresh.sql flow_script=generate_flow.sql
+    if [ "$kind" = rest ]; then gen_script=generate_fresh_rest.sql; flow_script=generate_flow_rest.sql; fi
     local round v i need="$BENCH_GEN_POOL"
     local -a order g_tps=() f_tps=() g_cpu=() f_cpu=() g_wal=() f_wal=() g_lat=() f_lat=() g_oth=() f_oth=() ratios=() cpu_ratios=()
     local g_on f_on g_on_cpu f_on_cpu g_on_wal f_on_wal g_on_oth f_on_oth
-    say "generate (a): runs/s, ${BENCH_GEN_ROUNDS} round(s) with synchronous_commit=off, 1 with =on" \
+    say "generate (a, $kind): runs/s, ${BENCH_GEN_ROUNDS} round(s) with synchronous_commit=off, 1 with =on" \
         "(${BENCH_CLIENTS} clients, ${BENCH_WARMUP}s warm-up + ${BENCH_DURATION}s each)"
     run_generate() {  # run_generate SYNC: one measured generate run, pool topped up first
         gen_topup "$need" || { say "could not seed the pool of fresh projects"; return 1; }
-        measure generate_fresh.sql "$1" "$BENCH_DURATION" "$BENCH_CLIENTS" "$GEN_COUNT" || return 1
+        measure "$gen_script" "$1" "$BENCH_DURATION" "$BENCH_CLIENTS" "$GEN_COUNT" || return 1
         # Enough fresh projects for the next warm-up + run, with room to spare.
         need="$(awk -v t="$PB_TPS" -v s="$((BENCH_WARMUP + BENCH_DURATION))" -v m="$BENCH_GEN_POOL" \
             'BEGIN { n = int(t * s * 1.5) + 1; print (n > m ? n : m) }')"
@@ -677,14 +681,14 @@ gen_tps() {
                 run_generate off || return 1
                 g_tps+=("$PB_TPS"); g_cpu+=("$PB_CPU"); g_wal+=("$PB_WAL"); g_lat+=("$PB_LAT"); g_oth+=("$PB_OTHER")
             else
-                measure generate_flow.sql off "$BENCH_DURATION" "$BENCH_CLIENTS" "$GEN_COUNT" || return 1
+                measure "$flow_script" off "$BENCH_DURATION" "$BENCH_CLIENTS" "$GEN_COUNT" || return 1
                 f_tps+=("$PB_TPS"); f_cpu+=("$PB_CPU"); f_wal+=("$PB_WAL"); f_lat+=("$PB_LAT"); f_oth+=("$PB_OTHER")
             fi
         done
     done
     run_generate on || return 1
     g_on="$PB_TPS"; g_on_cpu="$PB_CPU"; g_on_wal="$PB_WAL"; g_on_oth="$PB_OTHER"
-    measure generate_flow.sql on "$BENCH_DURATION" "$BENCH_CLIENTS" "$GEN_COUNT" || return 1
+    measure "$flow_script" on "$BENCH_DURATION" "$BENCH_CLIENTS" "$GEN_COUNT" || return 1
     f_on="$PB_TPS"; f_on_cpu="$PB_CPU"; f_on_wal="$PB_WAL"; f_on_oth="$PB_OTHER"
 
     for ((i = 0; i < ${#g_tps[@]}; i++)); do
@@ -696,14 +700,26 @@ gen_tps() {
     cpu_ratio="$(median "${cpu_ratios[@]}")"
     row() { printf '  %-28s %9.1f %9.1f %7.2f  %9.0f %9.0f %7.2f  %8.0f %8.0f  %6s' "$@"; }
     report ""
-    report "== generate (a): a new run in ONE call vs the seed app's six calls =="
-    report "   generate = SELECT project_runs_generate(project) on a fresh key (a project with one final"
-    report "   input and no run): the input looked up, the run created, queued -> running -> 3 built-in"
-    report "   steps -> succeeded, in one round trip. flow = what the TypeScript app does over PostgREST:"
-    report "   create, set_running, 3 x update_metrics (one per step), set_succeeded with output and"
-    report "   metrics, six autocommit transactions. pgbench -M prepared, TCP localhost,"
-    report "   ${BENCH_CLIENTS} clients/${BENCH_CLIENTS} threads, ${BENCH_WARMUP}s warm-up + ${BENCH_DURATION}s per run, $(nproc) CPUs," \
-        "fsync=$(psql_q -c 'SHOW fsync'), superuser (no RLS)."
+    if [ "$kind" = rest ]; then
+        report "== generate (a, PostgREST-shaped): a new run in ONE call vs the seed app's six calls =="
+        report "   Each call is the transaction PostgREST makes for POST /rpc/<name> of a signed-in user:"
+        report "   BEGIN; SELECT set_config() of search_path, role = authenticated, request.jwt.claims and"
+        report "   request.method; the call; COMMIT. Row-level security applies (20 projects per user)."
+        report "   generate = project_runs_generate(project) on a fresh key; flow = create, set_running,"
+        report "   3 x update_metrics, set_succeeded, six such transactions. pgbench -M prepared, TCP localhost,"
+        report "   ${BENCH_CLIENTS} clients/${BENCH_CLIENTS} threads, ${BENCH_WARMUP}s warm-up + ${BENCH_DURATION}s per run, $(nproc) CPUs," \
+            "fsync=$(psql_q -c 'SHOW fsync')."
+    else
+        report "== generate (a): a new run in ONE call vs the seed app's six calls =="
+        report "   generate = SELECT project_runs_generate(project) on a fresh key (a project with one final"
+        report "   input and no run): the input looked up, the run created, queued -> running -> 3 built-in"
+        report "   steps -> succeeded, in one round trip. flow = what the TypeScript app does over PostgREST:"
+        report "   create, set_running, 3 x update_metrics (one per step), set_succeeded with output and"
+        report "   metrics, six autocommit transactions (bare statements: no PostgREST prelude, see the"
+        report "   PostgREST-shaped table). pgbench -M prepared, TCP localhost,"
+        report "   ${BENCH_CLIENTS} clients/${BENCH_CLIENTS} threads, ${BENCH_WARMUP}s warm-up + ${BENCH_DURATION}s per run, $(nproc) CPUs," \
+            "fsync=$(psql_q -c 'SHOW fsync'), superuser (no RLS)."
+    fi
     report "   runs/s = pgbench tps (one run per transaction, checked by counting succeeded runs);"
     report "   CPU = server CPU time per run (all postgres processes); WAL = bytes per run;"
     report "   other load = CPU used by other processes on this machine, % of one CPU"
@@ -726,6 +742,15 @@ gen_tps() {
     report "   target: one call >= 3x the flow's runs/s (synchronous_commit=off, median of the per-round"
     report "   ratios): $ratio -> $(ok_if "$ratio >= 3" "UNDER 3x"); =on: $(calc "$g_on / $f_on")" \
         "-> $(ok_if "$g_on / $f_on >= 3" "UNDER 3x")"
+    if [ "$kind" = rest ]; then
+        # Sum of the mean statement latencies of a run (BEGIN, prelude, call, COMMIT per call).
+        local g_sum f_sum
+        g_sum="$(printf '%s\n' "${g_lat[@]}" | awk '{ for (k = 1; k <= NF; k++) s += $k } END { printf "%.3f", s / NR }')"
+        f_sum="$(printf '%s\n' "${f_lat[@]}" | awk '{ for (k = 1; k <= NF; k++) s += $k } END { printf "%.3f", s / NR }')"
+        report "   mean latency per run, ms (sum of its statements, pgbench -r, synchronous_commit=off rounds):"
+        report "   generate $g_sum (4 statements), flow $f_sum (24 statements)"
+        return 0
+    fi
     local means
     means="$(printf '%s\n' "${f_lat[@]}" | awk '{ for (k = 1; k <= NF; k++) s[k] += $k; n = NF }
         END { for (k = 1; k <= n; k++) printf "%.3f ", s[k] / NR }')"
@@ -859,7 +884,8 @@ gen_loop() {
 
 bench_generate() {
     psql_q -f "$BENCH_DIR/generate_setup.sql" >/dev/null || return 1
-    gen_tps || return 1
+    gen_tps plain || return 1
+    gen_tps rest || return 1
     gen_repeat || return 1
     gen_loop || return 1
 }
@@ -1153,6 +1179,9 @@ in_cluster() {
     fi
     psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $DB" \
         -c "CREATE DATABASE $DB" || return 1
+    # Supabase's roles first, so that the extension grants them (generate's
+    # PostgREST-shaped runs act as authenticated).
+    psql_q -f "$BENCH_DIR/roles.sql" >/dev/null || return 1
     psql_q -v projects="$BENCH_PROJECTS" -f "$BENCH_DIR/setup.sql" >/dev/null || return 1
     # Which file the backends load the module from (the private copy).
     local loaded

@@ -174,12 +174,20 @@ CREATE FUNCTION locked_step(run_id uuid, input jsonb, context jsonb) RETURNS jso
 LANGUAGE sql AS $$ SELECT '{"secret": true}'::jsonb $$;
 REVOKE EXECUTE ON FUNCTION locked_step(uuid, jsonb, jsonb) FROM PUBLIC;
 INSERT INTO project_runs_pipeline_steps VALUES ('locked.v1', 'generate_opportunities', 'locked_step(uuid,jsonb,jsonb)');
+CREATE FUNCTION whoami_step(run_id uuid, input jsonb, context jsonb) RETURNS jsonb
+LANGUAGE sql AS $$ SELECT jsonb_build_object('current_user', current_user::text,
+                                             'runs_visible', (SELECT count(DISTINCT project_id) FROM project_runs)) $$;
+INSERT INTO project_runs_pipeline_steps VALUES ('whoami.v1', 'generate_opportunities', 'whoami_step(uuid,jsonb,jsonb)');
 GRANT ALL ON project_runs, project_run_events, step_switch TO step_stranger;
 SET ROLE step_stranger;
 -- (as the project's owner, through the JWT claims)
 SET request.jwt.claims = '{"sub": "00000000-0000-4000-8000-0000000000d0", "role": "authenticated"}';
 SELECT r->'error'->>'code' AS code, r->'error'->'detail' AS detail
 FROM project_runs_generate(:gen, 2, 'locked.v1') AS r;
+-- A registered step runs as the caller (the run's own statements run as the
+-- ledger's owner once the project is found to be the caller's).
+SELECT r->'data'->'output'->'summary'->'generate_opportunities' AS step_saw
+FROM project_runs_generate(:gen, 2, 'whoami.v1') AS r;
 RESET request.jwt.claims;
 RESET ROLE;
 REVOKE ALL ON projects, project_inputs, project_runs, project_run_events, step_switch FROM step_stranger;

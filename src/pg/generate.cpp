@@ -198,6 +198,7 @@ void record_failure(Call& call, const pg_uuid_t& run_id, ErrorCode code,
                     const std::string& message, const std::string& detail,
                     const std::string& metrics) {
     Datum id = UUIDPGetDatum(const_cast<pg_uuid_t*>(&run_id));
+    LedgerOwnerScope owner;
     if (call.run(Statement::set_failed,
                  {id, text_datum(std::string(error_code_name(code))), text_datum(message),
                   call.jsonb_from_text(detail), call.jsonb_from_text(metrics)}) != 1)
@@ -212,7 +213,11 @@ Datum fail_without_input(Call& call, const pg_uuid_t& project_id,
     RunRequest request;
     request.project_id = project_id;
     request.pipeline_version = pipeline_version;
-    KeyedRun created = create_or_reuse(call, request);
+    KeyedRun created;
+    {
+        LedgerOwnerScope owner;
+        created = create_or_reuse(call, request);
+    }
     if (created.outcome != KeyedRun::Outcome::created)
         throw std::runtime_error("could not create the failed run");
     Datum run = created.run;
@@ -232,8 +237,11 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
     std::vector<StepRecord> records = pipeline::pending_steps();
     // Running: the steps' metrics are written with the outcome (nobody
     // sees the run before this transaction commits).
-    if (call.run(Statement::start_generated_run, {id}) != 1)
-        throw std::runtime_error("the new run was not queued");
+    {
+        LedgerOwnerScope owner;
+        if (call.run(Statement::start_generated_run, {id}) != 1)
+            throw std::runtime_error("the new run was not queued");
+    }
     std::vector<Step> steps = load_steps(call, pipeline_version);
 
     json::Value input_value;
@@ -304,6 +312,7 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
     std::string metrics = pipeline::metrics_json(pipeline_version, records);
     if (!failure) {
         std::string output = pipeline::output_json(pipeline_version, input.version, outputs);
+        LedgerOwnerScope owner;
         if (call.run(Statement::succeed_generated_run,
                      {id, call.jsonb_from_text(output), call.jsonb_from_text(metrics)}) != 1)
             throw std::runtime_error("the running run could not succeed");
@@ -401,10 +410,19 @@ PR_FUNCTION(project_runs_generate) {
     request.pipeline_version = pipeline_version;
     request.has_key = true;
     request.key = generation_key(project_text, input.version, pipeline_version);
-    // A key nobody holds yet (the common case) takes one INSERT.
-    if (insert_first_attempt(call, request))
+    // The project is the caller's (checked above, the rule of the policies):
+    // the run's own statements run as the ledger's owner (LedgerOwnerScope),
+    // registered steps as the caller. A key nobody holds yet (the common
+    // case) takes one INSERT.
+    bool inserted;
+    KeyedRun run;
+    {
+        LedgerOwnerScope owner;
+        inserted = insert_first_attempt(call, request);
+        if (!inserted) run = create_or_reuse(call, request);
+    }
+    if (inserted)
         return execute_run(call, returned_run_id(call), project_text, input, pipeline_version);
-    KeyedRun run = create_or_reuse(call, request);
     if (run.outcome == KeyedRun::Outcome::existing) return call.ok(run.run, false, 0);
     if (run.outcome == KeyedRun::Outcome::created)
         return execute_run(call, run_id_of(run.run), project_text, input, pipeline_version);

@@ -23,6 +23,31 @@ CREATE OR REPLACE FUNCTION bench_gen_input(n bigint) RETURNS jsonb
                                     'keywords', jsonb_build_array('analytics', 'runs', 'ledger'),
                                     'budget', 1000) $$;
 
+-- The owner of pool project n: 20 consecutive projects per user (the
+-- flow's users of setup.sql also own 20 each), and the request.jwt.claims
+-- PostgREST sets for that user (generate_fresh_rest.sql), and the same for
+-- project p of setup.sql (generate_flow_rest.sql).
+CREATE OR REPLACE FUNCTION bench_gen_user(n bigint) RETURNS uuid
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT ('00000000-0000-4000-9100-' || lpad((n / 20)::text, 12, '0'))::uuid $$;
+CREATE OR REPLACE FUNCTION bench_gen_claims(n bigint) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT '{"sub":"' || bench_gen_user(n) || '","role":"authenticated","aud":"authenticated"}' $$;
+CREATE OR REPLACE FUNCTION bench_flow_claims(p bigint) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT '{"sub":"00000000-0000-4000-9000-' || (100000000000 + p % 50)
+                 || '","role":"authenticated","aud":"authenticated"}' $$;
+-- What PostgREST's authenticated role holds in a Supabase project: the
+-- application's tables to read (the extension granted it the ledger).
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN
+        GRANT SELECT ON projects, project_inputs TO authenticated;
+        GRANT USAGE ON SEQUENCE bench_gen_seq TO authenticated;
+    END IF;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION bench_gen_topup(min_free bigint) RETURNS bigint
     LANGUAGE plpgsql AS $$
 DECLARE
@@ -35,7 +60,7 @@ BEGIN
     want := used + min_free;
     IF want > have THEN
         INSERT INTO projects (id, user_id, name, created_at)
-        SELECT bench_gen_project(n), ('00000000-0000-4000-9000-' || (100000000000 + n % 50))::uuid,
+        SELECT bench_gen_project(n), bench_gen_user(n),
                'generate pool ' || n, now()
         FROM generate_series(have + 1, want) n;
         INSERT INTO project_inputs (project_id, version, status, input_json)
@@ -85,6 +110,9 @@ ANALYZE project_inputs;
 -- the newest final input of a project up on every call (without one, every
 -- call reads the whole table). An application would have (project_id,
 -- version) as its primary key.
+-- And the projects need an index by owner, as the README asks: row-level
+-- security looks up the caller's projects once per statement.
+CREATE INDEX IF NOT EXISTS bench_projects_user_id_idx ON projects (user_id);
 CREATE INDEX IF NOT EXISTS bench_project_inputs_project_version_idx
     ON project_inputs (project_id, version);
 ANALYZE project_inputs;
