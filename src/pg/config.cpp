@@ -204,14 +204,8 @@ Oid lookup_table(const std::string& schema, const std::string& table) {
     });
 }
 
-// The dashboard: every project with its last run, newest project first.
+// The dashboard's order of projects: newest first.
 #define DASHBOARD_ORDER "p.created_at DESC NULLS LAST, p.id DESC"
-#define LAST_RUN_SQL                                                                          \
-    "LEFT JOIN LATERAL ("                                                                      \
-    "SELECT pg_catalog.jsonb_build_object('id', r.id, 'status', r.status, "                    \
-    "'created_at', r.created_at, 'started_at', r.started_at, 'finished_at', r.finished_at) "   \
-    "AS last_run FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) p.id "      \
-    "ORDER BY r.created_at DESC, r.id DESC LIMIT 1) l ON true"
 
 struct StatementText {
     Statement id;
@@ -328,25 +322,27 @@ const StatementText statement_texts[] = {
      "SELECT s.step, s.function::pg_catalog.oid FROM {s}.project_runs_pipeline_steps s "
      "WHERE s.pipeline_version OPERATOR(pg_catalog.=) $1",
      "t"},
-    {Statement::dashboard_all,
-     "SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
-     "'project_id', p.id, 'name', p.name, 'last_run', l.last_run) ORDER BY " DASHBOARD_ORDER
-     "), '[]'::pg_catalog.jsonb) FROM {projects} p " LAST_RUN_SQL,
+    // the dashboard's projects, in order: ids and names (read as the caller)
+    {Statement::dashboard_all_projects,
+     "SELECT COALESCE(pg_catalog.array_agg(p.id ORDER BY " DASHBOARD_ORDER
+     "), '{}'::pg_catalog.uuid[]), COALESCE(pg_catalog.jsonb_agg(p.name ORDER BY " DASHBOARD_ORDER
+     "), '[]'::pg_catalog.jsonb) FROM {projects} p",
      ""},
-    // a user's projects, in dashboard order: ids and names (read as the caller)
     {Statement::dashboard_user_projects,
      "SELECT COALESCE(pg_catalog.array_agg(p.id ORDER BY " DASHBOARD_ORDER
      "), '{}'::pg_catalog.uuid[]), COALESCE(pg_catalog.jsonb_agg(p.name ORDER BY " DASHBOARD_ORDER
      "), '[]'::pg_catalog.jsonb) FROM {projects} p WHERE p.user_id OPERATOR(pg_catalog.=) $1",
      "u"},
-    // the last run of each of those projects (read in a LedgerOwnerScope)
+    // the last run of each of those projects, one row per project in the
+    // array's order, null columns for a project without runs (read in a
+    // LedgerOwnerScope); Call::ok_dashboard turns the rows into JSON
     {Statement::dashboard_last_runs,
-     "SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
-     "'project_id', p.id, 'name', $2 OPERATOR(pg_catalog.->) "
-     "(p.n OPERATOR(pg_catalog.-) 1)::pg_catalog.int4, 'last_run', l.last_run) ORDER BY p.n), "
-     "'[]'::pg_catalog.jsonb) FROM pg_catalog.unnest($1) WITH ORDINALITY AS p(id, n) "
-     LAST_RUN_SQL,
-     "Uj"},
+     "SELECT p.n, l.id, l.status, l.created_at, l.started_at, l.finished_at "
+     "FROM pg_catalog.unnest($1) WITH ORDINALITY AS p(id, n) LEFT JOIN LATERAL ("
+     "SELECT r.id, r.status, r.created_at, r.started_at, r.finished_at "
+     "FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) p.id "
+     "ORDER BY r.created_at DESC, r.id DESC LIMIT 1) l ON true ORDER BY p.n",
+     "U"},
     // attempt 1 of a key nobody holds, for a visible project
     // ($5: the caller's user id under row-level security, else null)
     {Statement::create_fresh,

@@ -85,7 +85,7 @@ enum class Statement {
     start_generated_run,
     succeed_generated_run,
     pipeline_steps,
-    dashboard_all,
+    dashboard_all_projects,
     dashboard_user_projects,
     dashboard_last_runs,
     create_fresh,

@@ -438,17 +438,17 @@ PR_FUNCTION(project_runs_dashboard) {
     if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
     CallerScope scope = caller_scope();
     if (scope.kind == Scope::none) return call.ok(call.jsonb_from_text("[]"), false);
+    // The caller's projects (all of them for a role that bypasses
+    // row-level security), read as the caller; then their last runs, which
+    // the caller may see since the projects are its own.
+    if (scope.kind == Scope::all)
+        call.run(Statement::dashboard_all_projects, {}, nullptr, true, 1);
+    else
+        call.run(Statement::dashboard_user_projects, {UUIDPGetDatum(&scope.user)}, nullptr, true, 1);
     bool null;
-    if (scope.kind == Scope::all) {
-        call.run(Statement::dashboard_all, {}, nullptr, true, 1);
-        return call.ok(call.value(0, 1, &null), false);
-    }
-    // The caller's projects, read as the caller; then their last runs,
-    // which the caller may see since the projects are its own.
-    call.run(Statement::dashboard_user_projects, {UUIDPGetDatum(&scope.user)}, nullptr, true, 1);
     Datum ids = call.value(0, 1, &null);
     Datum names = call.value(0, 2, &null);
     LedgerOwnerScope owner;
-    call.run(Statement::dashboard_last_runs, {ids, names}, nullptr, true, 1);
-    return call.ok(call.value(0, 1, &null), false);
+    call.run(Statement::dashboard_last_runs, {ids}, nullptr, true);
+    return call.ok_dashboard(ids, names);
 }

@@ -10,6 +10,7 @@
 #include "pg/guard.hpp"
 
 extern "C" {
+#include "utils/array.h"
 #include "utils/json.h"
 #include "utils/numeric.h"
 }
@@ -120,6 +121,34 @@ Datum Call::ok(Datum data_jsonb, bool data_is_null, int created) {
 
 namespace {
 
+// The text of a uuid in a palloc'd buffer of its exact size (uuid_out
+// allocates a 1 kB StringInfo per value). Postgres memory: inside guard().
+char* uuid_cstring(Datum uuid) {
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char* bytes = DatumGetUUIDP(uuid)->data;
+    char* text = static_cast<char*>(palloc(37));
+    char* out = text;
+    for (int i = 0; i < UUID_LEN; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) *out++ = '-';
+        *out++ = hex[bytes[i] >> 4];
+        *out++ = hex[bytes[i] & 0x0f];
+    }
+    *out = '\0';
+    return text;
+}
+
+// Scratch memory for building a large result: reset before each use and
+// kept (with its first megabyte) for the session, so that building the
+// dashboard does not allocate and free large blocks on every call.
+MemoryContext scratch_context() {
+    static MemoryContext context = nullptr;
+    if (context == nullptr)
+        context = AllocSetContextCreate(TopMemoryContext, "project_runs scratch", 1024 * 1024,
+                                        64 * 1024, 8 * 1024 * 1024);
+    MemoryContextReset(context);
+    return context;
+}
+
 // Pushes a JSON string value.
 void push_string(JsonbParseState** state, JsonbIteratorToken token, const char* text, int len) {
     JsonbValue v;
@@ -129,12 +158,13 @@ void push_string(JsonbParseState** state, JsonbIteratorToken token, const char* 
     pushJsonbValue(state, token, &v);
 }
 
-// Pushes a row of project_runs as a JSON object, column by column, with the
-// same text to_jsonb() gives; returns the object. Postgres calls only: runs
-// inside guard().
-JsonbValue* push_run_row(JsonbParseState** state, HeapTuple tuple, TupleDesc desc) {
+// Pushes a row of project_runs (columns first_column.. of it, 0-based) as a
+// JSON object, column by column, with the same text to_jsonb() gives;
+// returns the object. Postgres calls only: runs inside guard().
+JsonbValue* push_run_row(JsonbParseState** state, HeapTuple tuple, TupleDesc desc,
+                         int first_column = 0) {
     pushJsonbValue(state, WJB_BEGIN_OBJECT, nullptr);
-    for (int i = 0; i < desc->natts; i++) {
+    for (int i = first_column; i < desc->natts; i++) {
         Form_pg_attribute attr = TupleDescAttr(desc, i);
         if (attr->attisdropped) continue;
         push_string(state, WJB_KEY, NameStr(attr->attname), strlen(NameStr(attr->attname)));
@@ -147,11 +177,9 @@ JsonbValue* push_run_row(JsonbParseState** state, HeapTuple tuple, TupleDesc des
             continue;
         }
         switch (attr->atttypid) {
-            case UUIDOID: {
-                char* text = DatumGetCString(DirectFunctionCall1(uuid_out, d));
-                push_string(state, WJB_VALUE, text, strlen(text));
+            case UUIDOID:
+                push_string(state, WJB_VALUE, uuid_cstring(d), 36);
                 break;
-            }
             case INT4OID:
                 v.type = jbvNumeric;
                 v.val.numeric = int64_to_numeric(DatumGetInt32(d));
@@ -176,7 +204,12 @@ JsonbValue* push_run_row(JsonbParseState** state, HeapTuple tuple, TupleDesc des
                 break;
             }
             default: {
-                // The status enum, and anything a later version adds.
+                if (catalog_is_loaded() && attr->atttypid == catalog().status_type) {
+                    std::string_view label = status_label(status_from_oid(DatumGetObjectId(d)));
+                    push_string(state, WJB_VALUE, label.data(), static_cast<int>(label.size()));
+                    break;
+                }
+                // Anything a later version adds.
                 Oid output;
                 bool varlena;
                 getTypeOutputInfo(attr->atttypid, &output, &varlena);
@@ -213,6 +246,56 @@ Datum Call::ok_row(int created) {
         Datum d = JsonbPGetDatum(JsonbValueToJsonb(object));
         MemoryContextSwitchTo(old);
         return d;
+    });
+    return finish(result);
+}
+
+Datum Call::ok_dashboard(Datum project_ids, Datum names) {
+    MemoryContext target = caller_context_;
+    Datum result = guard([&] {
+        MemoryContext old = MemoryContextSwitchTo(scratch_context());
+        Datum* ids;
+        bool* id_nulls;
+        int count;
+        deconstruct_array(DatumGetArrayTypeP(project_ids), UUIDOID, UUID_LEN, false,
+                          TYPALIGN_CHAR, &ids, &id_nulls, &count);
+        Jsonb* name_array = DatumGetJsonbP(names);
+        SPITupleTable* rows = SPI_tuptable;
+        uint64 row_count = SPI_processed;
+        JsonbParseState* state = nullptr;
+        pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+        push_bool(&state, "ok", true);
+        push_string(&state, WJB_KEY, "data", 4);
+        pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
+        for (uint64 i = 0; i < row_count; i++) {
+            HeapTuple row = rows->vals[i];
+            bool is_null;
+            int64 n = DatumGetInt64(heap_getattr(row, 1, rows->tupdesc, &is_null));
+            if (is_null || n < 1 || n > count) elog(ERROR, "dashboard row out of range");
+            pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+            push_string(&state, WJB_KEY, "project_id", 10);
+            push_string(&state, WJB_VALUE, uuid_cstring(ids[n - 1]), 36);
+            push_string(&state, WJB_KEY, "name", 4);
+            JsonbValue* name =
+                getIthJsonbValueFromContainer(&name_array->root, static_cast<uint32>(n - 1));
+            JsonbValue null_value;
+            null_value.type = jbvNull;
+            pushJsonbValue(&state, WJB_VALUE, name != nullptr ? name : &null_value);
+            push_string(&state, WJB_KEY, "last_run", 8);
+            heap_getattr(row, 2, rows->tupdesc, &is_null);  // the run's id
+            if (is_null)
+                pushJsonbValue(&state, WJB_VALUE, &null_value);
+            else
+                push_run_row(&state, row, rows->tupdesc, 1);
+            pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
+        }
+        pushJsonbValue(&state, WJB_END_ARRAY, nullptr);
+        JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
+        Jsonb* built = JsonbValueToJsonb(object);
+        Jsonb* copy = static_cast<Jsonb*>(MemoryContextAlloc(target, VARSIZE(built)));
+        memcpy(copy, built, VARSIZE(built));
+        MemoryContextSwitchTo(old);
+        return JsonbPGetDatum(copy);
     });
     return finish(result);
 }

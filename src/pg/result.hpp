@@ -45,6 +45,12 @@ public:
     // turned into JSON in one pass.
     Datum ok_row(int created = -1);
 
+    // {"ok": true, "data": [{"project_id", "name", "last_run"}, ...]}: the
+    // dashboard, from the project ids (uuid[]) and names (jsonb array) of
+    // its projects and the rows of the last statement (dashboard_last_runs:
+    // n, then the last run's columns, null when the project has none).
+    Datum ok_dashboard(Datum project_ids, Datum names);
+
     // The run in the first row of the last statement's result, as jsonb.
     Datum row_jsonb() const;
 
