@@ -66,7 +66,7 @@
 #   BENCH_BREAKDOWN_DURATION [6]  seconds per breakdown run
 #   BENCH_MEM_CALLS [200000], BENCH_MEM_WARM [20000]  memory test sizes
 #   BENCH_GEN_ROUNDS [3]   rounds of generate (a) with synchronous_commit=off
-#   BENCH_GEN_POOL [60000] fresh projects kept ready for generate (a) (more
+#   BENCH_GEN_POOL [200000] fresh projects kept ready for generate (a) (more
 #                          when the measured rate needs them)
 #   BENCH_LAT_DURATION [10]  seconds of the 1-client latency runs of (b)
 #   BENCH_LOOP_CALLS [5000], BENCH_LOOP_BATCH [1000], BENCH_LOOP_EDGE [500]
@@ -109,7 +109,7 @@ DB="project_runs_bench"
 : "${BENCH_MEM_CALLS:=200000}"
 : "${BENCH_MEM_WARM:=20000}"
 : "${BENCH_GEN_ROUNDS:=3}"
-: "${BENCH_GEN_POOL:=60000}"
+: "${BENCH_GEN_POOL:=200000}"
 : "${BENCH_LAT_DURATION:=10}"
 : "${BENCH_LOOP_CALLS:=5000}"
 : "${BENCH_LOOP_BATCH:=1000}"

@@ -267,16 +267,15 @@ const StatementText statement_texts[] = {
      "WHERE r.id OPERATOR(pg_catalog.=) $1",
      "u"},
     {Statement::latest,
-     "SELECT pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
+     "SELECT r.* FROM {s}.project_runs r "
      "WHERE r.project_id OPERATOR(pg_catalog.=) $1 "
      "ORDER BY r.created_at DESC, r.id DESC LIMIT 1",
      "u"},
+    // (Call::ok_rows turns the rows into JSON)
     {Statement::list,
-     "SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) "
-     "ORDER BY r.created_at DESC, r.id DESC), '[]'::pg_catalog.jsonb) FROM ("
      "SELECT x.* FROM {s}.project_runs x WHERE x.project_id OPERATOR(pg_catalog.=) $1 "
      "AND ($3 IS NULL OR x.created_at OPERATOR(pg_catalog.<) $3) "
-     "ORDER BY x.created_at DESC, x.id DESC LIMIT $2) r",
+     "ORDER BY x.created_at DESC, x.id DESC LIMIT $2",
      "uiT"},
     {Statement::purge_events,
      "DELETE FROM {s}.project_run_events e WHERE e.project_id OPERATOR(pg_catalog.=) $1", "u"},
@@ -286,26 +285,40 @@ const StatementText statement_texts[] = {
      "SELECT 1 FROM {projects} p WHERE p.id OPERATOR(pg_catalog.=) $1 "
      "AND p.user_id OPERATOR(pg_catalog.=) $2",
      "uu"},
-    // generate's project check and input in one statement: no row when the
-    // project is not visible ($2: the caller's user id under row-level
-    // security, else null); else the requested version, a final row first,
-    // with null columns when the project has no such input
+    // generate's project check, input and run lookup in one statement (read
+    // as the caller): no row when the project is not visible ($2: the
+    // caller's user id under row-level security, else null); else the
+    // requested version ($3), a final row first, with null columns when the
+    // project has no such input; then the newest run holding the key
+    // <project>:<version>:<pipeline> ($4), all of its columns, from the
+    // fourth column on (nulls when none)
     {Statement::generate_input_version,
-     "SELECT i.status::pg_catalog.text, i.input_json, i.found FROM {projects} p "
+     "SELECT i.status::pg_catalog.text, i.input_json, i.found, r.* FROM {projects} p "
      "LEFT JOIN LATERAL (SELECT x.status, x.input_json, true AS found FROM {inputs} x "
      "WHERE x.project_id OPERATOR(pg_catalog.=) p.id AND x.version OPERATOR(pg_catalog.=) $3 "
      "ORDER BY (x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final') DESC LIMIT 1) i ON true "
+     "LEFT JOIN LATERAL (SELECT y.* FROM {s}.project_runs y "
+     "WHERE y.idempotency_key OPERATOR(pg_catalog.=) (p.id::pg_catalog.text "
+     "OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) $3::pg_catalog.text "
+     "OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) $4) "
+     "ORDER BY y.attempt DESC LIMIT 1) r ON true "
      "WHERE p.id OPERATOR(pg_catalog.=) $1 AND ($2 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $2)",
-     "uui"},
-    // the same with the newest final input
+     "uuit"},
+    // the same with the newest final input ($3: the pipeline version); the
+    // run's columns from the third column on
     {Statement::generate_latest_input,
-     "SELECT i.version, i.input_json FROM {projects} p LEFT JOIN LATERAL ("
+     "SELECT i.version, i.input_json, r.* FROM {projects} p LEFT JOIN LATERAL ("
      "SELECT x.version, x.input_json FROM {inputs} x "
      "WHERE x.project_id OPERATOR(pg_catalog.=) p.id "
      "AND x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final' AND x.version IS NOT NULL "
      "ORDER BY x.version DESC LIMIT 1) i ON true "
+     "LEFT JOIN LATERAL (SELECT y.* FROM {s}.project_runs y "
+     "WHERE y.idempotency_key OPERATOR(pg_catalog.=) (p.id::pg_catalog.text "
+     "OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) i.version::pg_catalog.text "
+     "OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) $3) "
+     "ORDER BY y.attempt DESC LIMIT 1) r ON true "
      "WHERE p.id OPERATOR(pg_catalog.=) $1 AND ($2 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $2)",
-     "uu"},
+     "uut"},
     {Statement::start_generated_run,
      "UPDATE {s}.project_runs AS r SET status = 'running' "
      "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'queued' "
@@ -322,26 +335,23 @@ const StatementText statement_texts[] = {
      "SELECT s.step, s.function::pg_catalog.oid FROM {s}.project_runs_pipeline_steps s "
      "WHERE s.pipeline_version OPERATOR(pg_catalog.=) $1",
      "t"},
-    // the dashboard's projects, in order: ids and names (read as the caller)
+    // the dashboard's projects, in order: id and name as jsonb (read as the caller)
     {Statement::dashboard_all_projects,
-     "SELECT COALESCE(pg_catalog.array_agg(p.id ORDER BY " DASHBOARD_ORDER
-     "), '{}'::pg_catalog.uuid[]), COALESCE(pg_catalog.jsonb_agg(p.name ORDER BY " DASHBOARD_ORDER
-     "), '[]'::pg_catalog.jsonb) FROM {projects} p",
+     "SELECT p.id, pg_catalog.to_jsonb(p.name) FROM {projects} p ORDER BY " DASHBOARD_ORDER,
      ""},
     {Statement::dashboard_user_projects,
-     "SELECT COALESCE(pg_catalog.array_agg(p.id ORDER BY " DASHBOARD_ORDER
-     "), '{}'::pg_catalog.uuid[]), COALESCE(pg_catalog.jsonb_agg(p.name ORDER BY " DASHBOARD_ORDER
-     "), '[]'::pg_catalog.jsonb) FROM {projects} p WHERE p.user_id OPERATOR(pg_catalog.=) $1",
+     "SELECT p.id, pg_catalog.to_jsonb(p.name) FROM {projects} p "
+     "WHERE p.user_id OPERATOR(pg_catalog.=) $1 ORDER BY " DASHBOARD_ORDER,
      "u"},
-    // the last run of each of those projects, one row per project in the
-    // array's order, null columns for a project without runs (read in a
-    // LedgerOwnerScope); Call::ok_dashboard turns the rows into JSON
+    // the last run of each of those projects, one row per project with its
+    // position n in the array, null columns for a project without runs
+    // (read in a LedgerOwnerScope); Call::ok_dashboard turns the rows into JSON
     {Statement::dashboard_last_runs,
      "SELECT p.n, l.id, l.status, l.created_at, l.started_at, l.finished_at "
      "FROM pg_catalog.unnest($1) WITH ORDINALITY AS p(id, n) LEFT JOIN LATERAL ("
      "SELECT r.id, r.status, r.created_at, r.started_at, r.finished_at "
      "FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) p.id "
-     "ORDER BY r.created_at DESC, r.id DESC LIMIT 1) l ON true ORDER BY p.n",
+     "ORDER BY r.created_at DESC, r.id DESC LIMIT 1) l ON true",
      "U"},
     // attempt 1 of a key nobody holds, for a visible project
     // ($5: the caller's user id under row-level security, else null)

@@ -214,8 +214,7 @@ PR_FUNCTION(project_runs_latest) {
         rows = call.run(Statement::latest, {project}, nullptr, true, 1);
     }
     if (rows == 0) return call.ok(0, true);
-    bool is_null;
-    return call.ok(call.value(0, 1, &is_null), false);
+    return call.ok_row();
 }
 
 PR_FUNCTION(project_runs_list) {
@@ -239,10 +238,9 @@ PR_FUNCTION(project_runs_list) {
         LedgerOwnerScope owner;  // the project is visible: read its runs
         call.run(Statement::list,
                  {project, Int32GetDatum(max_rows), PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2)},
-                 nulls, true, 1);
+                 nulls, true);
     }
-    bool is_null;
-    return call.ok(call.value(0, 1, &is_null), false);
+    return call.ok_rows();
 }
 
 PR_FUNCTION(project_runs_purge) {

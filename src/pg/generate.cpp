@@ -18,6 +18,7 @@
 
 extern "C" {
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/resowner.h"
 }
 
@@ -329,6 +330,35 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
     return call.failed_run(failure->code, message, detail, call.row_jsonb(), true);
 }
 
+// True when the first row of the last statement holds, from column
+// run_first (0-based) on, a run of project_id with this input and pipeline
+// version that did not fail.
+bool existing_run_answers([[maybe_unused]] const Call& call, int run_first, const pg_uuid_t& project_id,
+                          int32 input_version, const std::string& pipeline_version) {
+    return guard([&] {
+        TupleDesc desc = SPI_tuptable->tupdesc;
+        HeapTuple row = SPI_tuptable->vals[0];
+        auto column = [&](const char* name) {
+            for (int i = run_first; i < desc->natts; i++)
+                if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0) return i + 1;
+            elog(ERROR, "run column %s missing", name);
+            return 0;
+        };
+        bool is_null;
+        heap_getattr(row, column("id"), desc, &is_null);
+        if (is_null) return false;  // no run holds the key
+        Datum status = heap_getattr(row, column("status"), desc, &is_null);
+        if (status_from_oid(DatumGetObjectId(status)) == RunStatus::failed) return false;
+        Datum project = heap_getattr(row, column("project_id"), desc, &is_null);
+        if (memcmp(DatumGetUUIDP(project)->data, project_id.data, UUID_LEN) != 0) return false;
+        Datum input = heap_getattr(row, column("input_version"), desc, &is_null);
+        if (is_null || DatumGetInt32(input) != input_version) return false;
+        text* pipeline = DatumGetTextPP(heap_getattr(row, column("pipeline_version"), desc, &is_null));
+        return VARSIZE_ANY_EXHDR(pipeline) == pipeline_version.size() &&
+               memcmp(VARDATA_ANY(pipeline), pipeline_version.data(), pipeline_version.size()) == 0;
+    });
+}
+
 }  // namespace
 
 PR_FUNCTION(project_runs_generate) {
@@ -354,14 +384,18 @@ PR_FUNCTION(project_runs_generate) {
     std::string project_text = uuid_text(project_id);
     Datum project = UUIDPGetDatum(&project_id);
     Datum user = UUIDPGetDatum(&scope.user);
+    Datum pipeline = text_datum(pipeline_version);
     char user_null = scope.kind == Scope::user ? ' ' : 'n';
     Input input;
     bool null;
+    int run_first;  // 0-based column where the run holding the key starts
     if (requested) {
-        char nulls[] = {' ', user_null, ' ', '\0'};
+        char nulls[] = {' ', user_null, ' ', ' ', '\0'};
         if (call.run(Statement::generate_input_version,
-                     {project, user, Int32GetDatum(requested_version)}, nulls, false, 1) == 0)
+                     {project, user, Int32GetDatum(requested_version), pipeline}, nulls, false,
+                     1) == 0)
             return project_not_found(call, project_id);
+        run_first = 3;
         bool status_null;
         Datum status = call.value(0, 1, &status_null);
         call.value(0, 3, &null);
@@ -379,9 +413,11 @@ PR_FUNCTION(project_runs_generate) {
                     ", \"found\": " + (found ? "\"not final\"" : "false") + "}");
         input.version = requested_version;
     } else {
-        char nulls[] = {' ', user_null, '\0'};
-        if (call.run(Statement::generate_latest_input, {project, user}, nulls, false, 1) == 0)
+        char nulls[] = {' ', user_null, ' ', '\0'};
+        if (call.run(Statement::generate_latest_input, {project, user, pipeline}, nulls, false, 1) ==
+            0)
             return project_not_found(call, project_id);
+        run_first = 2;
         Datum version = call.value(0, 1, &null);
         if (null)
             return fail_without_input(call, project_id, pipeline_version,
@@ -401,6 +437,11 @@ PR_FUNCTION(project_runs_generate) {
             input.json = "null";
         }
     }
+
+    // The run that holds the key, read with the input: the same project,
+    // input and pipeline version, not failed: the call's answer, nothing runs.
+    if (existing_run_answers(call, run_first, project_id, input.version, pipeline_version))
+        return call.ok_row(0, run_first);
 
     // The run for the key: the existing one, or a new attempt.
     RunRequest request;
@@ -441,14 +482,23 @@ PR_FUNCTION(project_runs_dashboard) {
     // The caller's projects (all of them for a role that bypasses
     // row-level security), read as the caller; then their last runs, which
     // the caller may see since the projects are its own.
+    uint64 count;
     if (scope.kind == Scope::all)
-        call.run(Statement::dashboard_all_projects, {}, nullptr, true, 1);
+        count = call.run(Statement::dashboard_all_projects, {}, nullptr, true);
     else
-        call.run(Statement::dashboard_user_projects, {UUIDPGetDatum(&scope.user)}, nullptr, true, 1);
-    bool null;
-    Datum ids = call.value(0, 1, &null);
-    Datum names = call.value(0, 2, &null);
+        count = call.run(Statement::dashboard_user_projects, {UUIDPGetDatum(&scope.user)}, nullptr,
+                         true);
+    const SPITupleTable* projects = SPI_tuptable;  // kept by SPI until the call ends
+    Datum ids = guard([&] {
+        Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (count + 1)));
+        for (uint64 i = 0; i < count; i++) {
+            bool is_null;
+            elements[i] = SPI_getbinval(projects->vals[i], projects->tupdesc, 1, &is_null);
+        }
+        return PointerGetDatum(construct_array(elements, static_cast<int>(count), UUIDOID,
+                                               UUID_LEN, false, TYPALIGN_CHAR));
+    });
     LedgerOwnerScope owner;
     call.run(Statement::dashboard_last_runs, {ids}, nullptr, true);
-    return call.ok_dashboard(ids, names);
+    return call.ok_dashboard(projects, count);
 }

@@ -232,7 +232,7 @@ void push_bool(JsonbParseState** state, const char* key, bool value) {
 
 }  // namespace
 
-Datum Call::ok_row(int created) {
+Datum Call::ok_row(int created, int first_column) {
     MemoryContext target = caller_context_;
     Datum result = guard([&] {
         MemoryContext old = MemoryContextSwitchTo(target);
@@ -241,7 +241,7 @@ Datum Call::ok_row(int created) {
         push_bool(&state, "ok", true);
         if (created >= 0) push_bool(&state, "created", created != 0);
         push_string(&state, WJB_KEY, "data", 4);
-        push_run_row(&state, SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+        push_run_row(&state, SPI_tuptable->vals[0], SPI_tuptable->tupdesc, first_column);
         JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
         Datum d = JsonbPGetDatum(JsonbValueToJsonb(object));
         MemoryContextSwitchTo(old);
@@ -250,45 +250,82 @@ Datum Call::ok_row(int created) {
     return finish(result);
 }
 
-Datum Call::ok_dashboard(Datum project_ids, Datum names) {
+Datum Call::ok_dashboard(const SPITupleTable* projects, uint64 project_count) {
     MemoryContext target = caller_context_;
     Datum result = guard([&] {
         MemoryContext old = MemoryContextSwitchTo(scratch_context());
-        Datum* ids;
-        bool* id_nulls;
-        int count;
-        deconstruct_array(DatumGetArrayTypeP(project_ids), UUIDOID, UUID_LEN, false,
-                          TYPALIGN_CHAR, &ids, &id_nulls, &count);
-        Jsonb* name_array = DatumGetJsonbP(names);
-        SPITupleTable* rows = SPI_tuptable;
-        uint64 row_count = SPI_processed;
+        // The last-run rows by project position (n is 1-based).
+        SPITupleTable* runs = SPI_tuptable;
+        uint64 run_count = SPI_processed;
+        HeapTuple* by_project = static_cast<HeapTuple*>(palloc0(sizeof(HeapTuple) * (project_count + 1)));
+        for (uint64 i = 0; i < run_count; i++) {
+            bool is_null;
+            int64 n = DatumGetInt64(heap_getattr(runs->vals[i], 1, runs->tupdesc, &is_null));
+            if (is_null || n < 1 || static_cast<uint64>(n) > project_count)
+                elog(ERROR, "dashboard row out of range");
+            by_project[n] = runs->vals[i];
+        }
+        JsonbParseState* state = nullptr;
+        JsonbValue null_value;
+        null_value.type = jbvNull;
+        pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+        push_bool(&state, "ok", true);
+        push_string(&state, WJB_KEY, "data", 4);
+        pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
+        for (uint64 n = 1; n <= project_count; n++) {
+            HeapTuple project = projects->vals[n - 1];
+            bool is_null;
+            pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+            push_string(&state, WJB_KEY, "project_id", 10);
+            push_string(&state, WJB_VALUE,
+                        uuid_cstring(heap_getattr(project, 1, projects->tupdesc, &is_null)), 36);
+            push_string(&state, WJB_KEY, "name", 4);
+            Datum name = heap_getattr(project, 2, projects->tupdesc, &is_null);
+            if (is_null) {
+                pushJsonbValue(&state, WJB_VALUE, &null_value);
+            } else {
+                Jsonb* j = DatumGetJsonbP(name);
+                JsonbValue v;
+                if (JB_ROOT_IS_SCALAR(j)) {
+                    JsonbExtractScalar(&j->root, &v);
+                } else {
+                    v.type = jbvBinary;
+                    v.val.binary.data = &j->root;
+                    v.val.binary.len = VARSIZE(j) - VARHDRSZ;
+                }
+                pushJsonbValue(&state, WJB_VALUE, &v);
+            }
+            push_string(&state, WJB_KEY, "last_run", 8);
+            HeapTuple run = by_project[n];
+            if (run != nullptr) heap_getattr(run, 2, runs->tupdesc, &is_null);  // the run's id
+            if (run == nullptr || is_null)
+                pushJsonbValue(&state, WJB_VALUE, &null_value);
+            else
+                push_run_row(&state, run, runs->tupdesc, 1);
+            pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
+        }
+        pushJsonbValue(&state, WJB_END_ARRAY, nullptr);
+        JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
+        Jsonb* built = JsonbValueToJsonb(object);
+        Jsonb* copy = static_cast<Jsonb*>(MemoryContextAlloc(target, VARSIZE(built)));
+        memcpy(copy, built, VARSIZE(built));
+        MemoryContextSwitchTo(old);
+        return JsonbPGetDatum(copy);
+    });
+    return finish(result);
+}
+
+Datum Call::ok_rows() {
+    MemoryContext target = caller_context_;
+    Datum result = guard([&] {
+        MemoryContext old = MemoryContextSwitchTo(scratch_context());
         JsonbParseState* state = nullptr;
         pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
         push_bool(&state, "ok", true);
         push_string(&state, WJB_KEY, "data", 4);
         pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
-        for (uint64 i = 0; i < row_count; i++) {
-            HeapTuple row = rows->vals[i];
-            bool is_null;
-            int64 n = DatumGetInt64(heap_getattr(row, 1, rows->tupdesc, &is_null));
-            if (is_null || n < 1 || n > count) elog(ERROR, "dashboard row out of range");
-            pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
-            push_string(&state, WJB_KEY, "project_id", 10);
-            push_string(&state, WJB_VALUE, uuid_cstring(ids[n - 1]), 36);
-            push_string(&state, WJB_KEY, "name", 4);
-            JsonbValue* name =
-                getIthJsonbValueFromContainer(&name_array->root, static_cast<uint32>(n - 1));
-            JsonbValue null_value;
-            null_value.type = jbvNull;
-            pushJsonbValue(&state, WJB_VALUE, name != nullptr ? name : &null_value);
-            push_string(&state, WJB_KEY, "last_run", 8);
-            heap_getattr(row, 2, rows->tupdesc, &is_null);  // the run's id
-            if (is_null)
-                pushJsonbValue(&state, WJB_VALUE, &null_value);
-            else
-                push_run_row(&state, row, rows->tupdesc, 1);
-            pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
-        }
+        for (uint64 i = 0; i < SPI_processed; i++)
+            push_run_row(&state, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
         pushJsonbValue(&state, WJB_END_ARRAY, nullptr);
         JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
         Jsonb* built = JsonbValueToJsonb(object);

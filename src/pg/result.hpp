@@ -41,15 +41,20 @@ public:
     Datum ok(Datum data_jsonb, bool data_is_null, int created = -1);
 
     // {"ok": true, "data": <run>} with an optional "created" flag, where the
-    // run is the first row of the last statement's result (RETURNING r.*),
-    // turned into JSON in one pass.
-    Datum ok_row(int created = -1);
+    // run is the first row of the last statement's result (RETURNING r.*,
+    // or the run's columns from first_column on, 0-based), turned into JSON
+    // in one pass.
+    Datum ok_row(int created = -1, int first_column = 0);
 
     // {"ok": true, "data": [{"project_id", "name", "last_run"}, ...]}: the
-    // dashboard, from the project ids (uuid[]) and names (jsonb array) of
-    // its projects and the rows of the last statement (dashboard_last_runs:
-    // n, then the last run's columns, null when the project has none).
-    Datum ok_dashboard(Datum project_ids, Datum names);
+    // dashboard, from its projects (rows of project id and name as jsonb, in
+    // order) and the rows of the last statement (dashboard_last_runs: n,
+    // then the last run's columns, null when the project has none).
+    Datum ok_dashboard(const SPITupleTable* projects, uint64 project_count);
+
+    // {"ok": true, "data": [<run>, ...]}: every row of the last statement's
+    // result (runs, r.*), in order, each as to_jsonb() would give it.
+    Datum ok_rows();
 
     // The run in the first row of the last statement's result, as jsonb.
     Datum row_jsonb() const;
