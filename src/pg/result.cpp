@@ -250,6 +250,21 @@ Datum Call::ok_row(int created, int first_column) {
     return finish(result);
 }
 
+namespace {
+
+// Ends {"ok": true, "data": [... and returns the jsonb, copied into target
+// (the parse state lives in the scratch context). Inside guard().
+Datum end_data_array(JsonbParseState** state, MemoryContext target) {
+    pushJsonbValue(state, WJB_END_ARRAY, nullptr);
+    JsonbValue* object = pushJsonbValue(state, WJB_END_OBJECT, nullptr);
+    Jsonb* built = JsonbValueToJsonb(object);
+    Jsonb* copy = static_cast<Jsonb*>(MemoryContextAlloc(target, VARSIZE(built)));
+    memcpy(copy, built, VARSIZE(built));
+    return JsonbPGetDatum(copy);
+}
+
+}  // namespace
+
 Datum Call::ok_dashboard(const SPITupleTable* projects, uint64 project_count) {
     MemoryContext target = caller_context_;
     Datum result = guard([&] {
@@ -304,13 +319,9 @@ Datum Call::ok_dashboard(const SPITupleTable* projects, uint64 project_count) {
                 push_run_row(&state, run, runs->tupdesc, 1);
             pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
         }
-        pushJsonbValue(&state, WJB_END_ARRAY, nullptr);
-        JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
-        Jsonb* built = JsonbValueToJsonb(object);
-        Jsonb* copy = static_cast<Jsonb*>(MemoryContextAlloc(target, VARSIZE(built)));
-        memcpy(copy, built, VARSIZE(built));
+        Datum d = end_data_array(&state, target);
         MemoryContextSwitchTo(old);
-        return JsonbPGetDatum(copy);
+        return d;
     });
     return finish(result);
 }
@@ -326,13 +337,9 @@ Datum Call::ok_rows() {
         pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
         for (uint64 i = 0; i < SPI_processed; i++)
             push_run_row(&state, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
-        pushJsonbValue(&state, WJB_END_ARRAY, nullptr);
-        JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
-        Jsonb* built = JsonbValueToJsonb(object);
-        Jsonb* copy = static_cast<Jsonb*>(MemoryContextAlloc(target, VARSIZE(built)));
-        memcpy(copy, built, VARSIZE(built));
+        Datum d = end_data_array(&state, target);
         MemoryContextSwitchTo(old);
-        return JsonbPGetDatum(copy);
+        return d;
     });
     return finish(result);
 }
