@@ -34,7 +34,7 @@ CREATE TABLE projects (
     name text,
     created_at timestamptz DEFAULT now()
 );
-CREATE INDEX projects_user_id_idx ON projects (user_id);
+CREATE INDEX projects_user_id_idx ON projects (user_id, created_at DESC NULLS LAST, id DESC) INCLUDE (name);
 CREATE TABLE project_inputs (
     project_id uuid,
     version int,

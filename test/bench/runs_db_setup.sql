@@ -15,7 +15,8 @@ SET client_min_messages = warning;
 CREATE EXTENSION project_runs;
 
 -- The application's tables, as the README asks for them: an index on
--- projects(user_id) for the policies and the dashboard, and the inputs
+-- projects by user_id (with the dashboard's order and the name) for the
+-- policies and the dashboard, and the inputs
 -- keyed by (project_id, version).
 CREATE TABLE projects (
     id uuid PRIMARY KEY,
@@ -23,7 +24,7 @@ CREATE TABLE projects (
     name text,
     created_at timestamptz
 );
-CREATE INDEX projects_user_id_idx ON projects (user_id);
+CREATE INDEX projects_user_id_idx ON projects (user_id, created_at DESC NULLS LAST, id DESC) INCLUDE (name);
 CREATE TABLE project_inputs (
     project_id uuid,
     version int,
