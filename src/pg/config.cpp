@@ -204,6 +204,15 @@ Oid lookup_table(const std::string& schema, const std::string& table) {
     });
 }
 
+// generate's key <project>:<input version>:<pipeline version> as SQL, and
+// the newest run holding it as the lateral r (all columns).
+#define RUN_HOLDING_KEY(version, pipeline)                                                    \
+    "LEFT JOIN LATERAL (SELECT y.* FROM {s}.project_runs y "                                   \
+    "WHERE y.idempotency_key OPERATOR(pg_catalog.=) (p.id::pg_catalog.text "                   \
+    "OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) " version "::pg_catalog.text "         \
+    "OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) " pipeline ") "                       \
+    "ORDER BY y.attempt DESC LIMIT 1) r ON true "
+
 // The dashboard's order of projects: newest first.
 #define DASHBOARD_ORDER "p.created_at DESC NULLS LAST, p.id DESC"
 
@@ -297,11 +306,7 @@ const StatementText statement_texts[] = {
      "LEFT JOIN LATERAL (SELECT x.status, x.input_json, true AS found FROM {inputs} x "
      "WHERE x.project_id OPERATOR(pg_catalog.=) p.id AND x.version OPERATOR(pg_catalog.=) $3 "
      "ORDER BY (x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final') DESC LIMIT 1) i ON true "
-     "LEFT JOIN LATERAL (SELECT y.* FROM {s}.project_runs y "
-     "WHERE y.idempotency_key OPERATOR(pg_catalog.=) (p.id::pg_catalog.text "
-     "OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) $3::pg_catalog.text "
-     "OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) $4) "
-     "ORDER BY y.attempt DESC LIMIT 1) r ON true "
+     RUN_HOLDING_KEY("$3", "$4")
      "WHERE p.id OPERATOR(pg_catalog.=) $1 AND ($2 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $2)",
      "uuit"},
     // the same with the newest final input ($3: the pipeline version); the
@@ -312,11 +317,7 @@ const StatementText statement_texts[] = {
      "WHERE x.project_id OPERATOR(pg_catalog.=) p.id "
      "AND x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final' AND x.version IS NOT NULL "
      "ORDER BY x.version DESC LIMIT 1) i ON true "
-     "LEFT JOIN LATERAL (SELECT y.* FROM {s}.project_runs y "
-     "WHERE y.idempotency_key OPERATOR(pg_catalog.=) (p.id::pg_catalog.text "
-     "OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) i.version::pg_catalog.text "
-     "OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) $3) "
-     "ORDER BY y.attempt DESC LIMIT 1) r ON true "
+     RUN_HOLDING_KEY("i.version", "$3")
      "WHERE p.id OPERATOR(pg_catalog.=) $1 AND ($2 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $2)",
      "uut"},
     {Statement::start_generated_run,

@@ -331,10 +331,9 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
 }
 
 // True when the first row of the last statement holds, from column
-// run_first (0-based) on, a run of project_id with this input and pipeline
-// version that did not fail.
-bool existing_run_answers([[maybe_unused]] const Call& call, int run_first, const pg_uuid_t& project_id,
-                          int32 input_version, const std::string& pipeline_version) {
+// run_first (0-based) on, a run made with the request's parameters that did
+// not fail.
+bool existing_run_answers(int run_first, const RunRequest& request) {
     return guard([&] {
         TupleDesc desc = SPI_tuptable->tupdesc;
         HeapTuple row = SPI_tuptable->vals[0];
@@ -345,17 +344,11 @@ bool existing_run_answers([[maybe_unused]] const Call& call, int run_first, cons
             return 0;
         };
         bool is_null;
-        heap_getattr(row, column("id"), desc, &is_null);
-        if (is_null) return false;  // no run holds the key
         Datum status = heap_getattr(row, column("status"), desc, &is_null);
+        if (is_null) return false;  // no run holds the key
         if (status_from_oid(DatumGetObjectId(status)) == RunStatus::failed) return false;
-        Datum project = heap_getattr(row, column("project_id"), desc, &is_null);
-        if (memcmp(DatumGetUUIDP(project)->data, project_id.data, UUID_LEN) != 0) return false;
-        Datum input = heap_getattr(row, column("input_version"), desc, &is_null);
-        if (is_null || DatumGetInt32(input) != input_version) return false;
-        text* pipeline = DatumGetTextPP(heap_getattr(row, column("pipeline_version"), desc, &is_null));
-        return VARSIZE_ANY_EXHDR(pipeline) == pipeline_version.size() &&
-               memcmp(VARDATA_ANY(pipeline), pipeline_version.data(), pipeline_version.size()) == 0;
+        return row_has_parameters(row, desc, column("project_id"), column("input_version"),
+                                  column("pipeline_version"), request);
     });
 }
 
@@ -438,12 +431,6 @@ PR_FUNCTION(project_runs_generate) {
         }
     }
 
-    // The run that holds the key, read with the input: the same project,
-    // input and pipeline version, not failed: the call's answer, nothing runs.
-    if (existing_run_answers(call, run_first, project_id, input.version, pipeline_version))
-        return call.ok_row(0, run_first);
-
-    // The run for the key: the existing one, or a new attempt.
     RunRequest request;
     request.project_id = project_id;
     request.has_input_version = true;
@@ -451,6 +438,11 @@ PR_FUNCTION(project_runs_generate) {
     request.pipeline_version = pipeline_version;
     request.has_key = true;
     request.key = generation_key(project_text, input.version, pipeline_version);
+    // The run that holds the key, read with the input: the same project,
+    // input and pipeline version, not failed: the call's answer, nothing runs.
+    if (existing_run_answers(run_first, request)) return call.ok_row(0, run_first);
+
+    // Otherwise the run for the key: a new one, or a new attempt.
     // The project is the caller's (checked above, the rule of the policies):
     // the run's own statements run as the ledger's owner (LedgerOwnerScope),
     // registered steps as the caller. A key nobody holds yet (the common
@@ -463,7 +455,7 @@ PR_FUNCTION(project_runs_generate) {
         if (!inserted) run = create_or_reuse(call, request);
     }
     if (inserted)
-        return execute_run(call, returned_run_id(call), project_text, input, pipeline_version);
+        return execute_run(call, returned_run_id(), project_text, input, pipeline_version);
     if (run.outcome == KeyedRun::Outcome::existing) return call.ok(run.run, false, 0);
     if (run.outcome == KeyedRun::Outcome::created)
         return execute_run(call, run_id_of(run.run), project_text, input, pipeline_version);

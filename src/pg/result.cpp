@@ -78,47 +78,6 @@ std::string Call::jsonb_text(Datum jsonb) const {
     });
 }
 
-Datum Call::ok(Datum data_jsonb, bool data_is_null, int created) {
-    MemoryContext target = caller_context_;
-    Datum result = guard([&] {
-        MemoryContext old = MemoryContextSwitchTo(target);
-        JsonbParseState* state = nullptr;
-        JsonbValue key, value;
-        pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
-        key.type = jbvString;
-        key.val.string.val = const_cast<char*>("ok");
-        key.val.string.len = 2;
-        pushJsonbValue(&state, WJB_KEY, &key);
-        value.type = jbvBool;
-        value.val.boolean = true;
-        pushJsonbValue(&state, WJB_VALUE, &value);
-        if (created >= 0) {
-            key.val.string.val = const_cast<char*>("created");
-            key.val.string.len = 7;
-            pushJsonbValue(&state, WJB_KEY, &key);
-            value.val.boolean = created != 0;
-            pushJsonbValue(&state, WJB_VALUE, &value);
-        }
-        key.val.string.val = const_cast<char*>("data");
-        key.val.string.len = 4;
-        pushJsonbValue(&state, WJB_KEY, &key);
-        if (data_is_null) {
-            value.type = jbvNull;
-        } else {
-            Jsonb* data = DatumGetJsonbP(data_jsonb);
-            value.type = jbvBinary;
-            value.val.binary.data = &data->root;
-            value.val.binary.len = VARSIZE(data) - VARHDRSZ;
-        }
-        pushJsonbValue(&state, WJB_VALUE, &value);
-        JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
-        Datum d = JsonbPGetDatum(JsonbValueToJsonb(object));
-        MemoryContextSwitchTo(old);
-        return d;
-    });
-    return finish(result);
-}
-
 namespace {
 
 // The text of a uuid in a palloc'd buffer of its exact size (uuid_out
@@ -230,17 +189,47 @@ void push_bool(JsonbParseState** state, const char* key, bool value) {
     pushJsonbValue(state, WJB_VALUE, &v);
 }
 
+// Pushes {"ok": true, ["created": created,] "data": and leaves the value
+// of "data" to the caller.
+void begin_ok(JsonbParseState** state, int created) {
+    pushJsonbValue(state, WJB_BEGIN_OBJECT, nullptr);
+    push_bool(state, "ok", true);
+    if (created >= 0) push_bool(state, "created", created != 0);
+    push_string(state, WJB_KEY, "data", 4);
+}
+
 }  // namespace
+
+Datum Call::ok(Datum data_jsonb, bool data_is_null, int created) {
+    MemoryContext target = caller_context_;
+    Datum result = guard([&] {
+        MemoryContext old = MemoryContextSwitchTo(target);
+        JsonbParseState* state = nullptr;
+        begin_ok(&state, created);
+        JsonbValue value;
+        if (data_is_null) {
+            value.type = jbvNull;
+        } else {
+            Jsonb* data = DatumGetJsonbP(data_jsonb);
+            value.type = jbvBinary;
+            value.val.binary.data = &data->root;
+            value.val.binary.len = VARSIZE(data) - VARHDRSZ;
+        }
+        pushJsonbValue(&state, WJB_VALUE, &value);
+        JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
+        Datum d = JsonbPGetDatum(JsonbValueToJsonb(object));
+        MemoryContextSwitchTo(old);
+        return d;
+    });
+    return finish(result);
+}
 
 Datum Call::ok_row(int created, int first_column) {
     MemoryContext target = caller_context_;
     Datum result = guard([&] {
         MemoryContext old = MemoryContextSwitchTo(target);
         JsonbParseState* state = nullptr;
-        pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
-        push_bool(&state, "ok", true);
-        if (created >= 0) push_bool(&state, "created", created != 0);
-        push_string(&state, WJB_KEY, "data", 4);
+        begin_ok(&state, created);
         push_run_row(&state, SPI_tuptable->vals[0], SPI_tuptable->tupdesc, first_column);
         JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
         Datum d = JsonbPGetDatum(JsonbValueToJsonb(object));
@@ -283,9 +272,7 @@ Datum Call::ok_dashboard(const SPITupleTable* projects, uint64 project_count) {
         JsonbParseState* state = nullptr;
         JsonbValue null_value;
         null_value.type = jbvNull;
-        pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
-        push_bool(&state, "ok", true);
-        push_string(&state, WJB_KEY, "data", 4);
+        begin_ok(&state, -1);
         pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
         for (uint64 n = 1; n <= project_count; n++) {
             HeapTuple project = projects->vals[n - 1];
@@ -331,9 +318,7 @@ Datum Call::ok_rows() {
     Datum result = guard([&] {
         MemoryContext old = MemoryContextSwitchTo(scratch_context());
         JsonbParseState* state = nullptr;
-        pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
-        push_bool(&state, "ok", true);
-        push_string(&state, WJB_KEY, "data", 4);
+        begin_ok(&state, -1);
         pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
         for (uint64 i = 0; i < SPI_processed; i++)
             push_run_row(&state, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);

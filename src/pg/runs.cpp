@@ -10,23 +10,47 @@ namespace {
 
 // True when the run of the last create_lookup row was made with the same
 // project, input version and pipeline version as the request.
-bool same_parameters(const Call& call, const RunRequest& request) {
-    bool null_project, null_input, null_pipeline;
-    pg_uuid_t* held_project = DatumGetUUIDP(call.value(0, 3, &null_project));
-    Datum held_input = call.value(0, 4, &null_input);
-    Datum held_pipeline = call.value(0, 5, &null_pipeline);
-    if (memcmp(held_project->data, request.project_id.data, UUID_LEN) != 0) return false;
-    if (null_input != !request.has_input_version) return false;
-    if (!null_input && DatumGetInt32(held_input) != request.input_version) return false;
+bool same_parameters(const RunRequest& request) {
     return guard([&] {
-        text* t = DatumGetTextPP(held_pipeline);
-        return VARSIZE_ANY_EXHDR(t) == request.pipeline_version.size() &&
-               memcmp(VARDATA_ANY(t), request.pipeline_version.data(),
-                      request.pipeline_version.size()) == 0;
+        return row_has_parameters(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, 4, 5, request);
     });
 }
 
+// Runs an INSERT of the request's run (create_insert or create_fresh: the
+// request's four columns, then $5) with the trigger told that the project
+// and the attempt are checked; returns the rows inserted (0 or 1).
+uint64 trusted_insert(Call& call, const RunRequest& request, Statement statement, Datum fifth,
+                      bool fifth_null) {
+    Datum project = UUIDPGetDatum(const_cast<pg_uuid_t*>(&request.project_id));
+    char nulls[] = {' ', request.has_input_version ? ' ' : 'n', ' ', request.has_key ? ' ' : 'n',
+                    fifth_null ? 'n' : ' ', '\0'};
+    Datum pipeline = text_datum(request.pipeline_version);
+    Datum key = request.has_key ? text_datum(request.key) : (Datum)0;
+    SessionFlags& flags = session_flags();
+    flags.trusted_project = request.project_id;
+    FlagScope trusted(flags.trusted_insert);
+    return call.run(statement, {project, Int32GetDatum(request.input_version), pipeline, key, fifth},
+                    nulls);
+}
+
 }  // namespace
+
+bool row_has_parameters(HeapTuple row, TupleDesc desc, int project_column, int input_column,
+                        int pipeline_column, const RunRequest& request) {
+    bool is_null;
+    Datum project = heap_getattr(row, project_column, desc, &is_null);
+    if (is_null || memcmp(DatumGetUUIDP(project)->data, request.project_id.data, UUID_LEN) != 0)
+        return false;
+    Datum input = heap_getattr(row, input_column, desc, &is_null);
+    if (is_null != !request.has_input_version) return false;
+    if (!is_null && DatumGetInt32(input) != request.input_version) return false;
+    Datum pipeline = heap_getattr(row, pipeline_column, desc, &is_null);
+    if (is_null) return false;
+    text* t = DatumGetTextPP(pipeline);
+    return VARSIZE_ANY_EXHDR(t) == request.pipeline_version.size() &&
+           memcmp(VARDATA_ANY(t), request.pipeline_version.data(),
+                  request.pipeline_version.size()) == 0;
+}
 
 Datum text_datum(const std::string& value) {
     return guard([&] {
@@ -35,32 +59,19 @@ Datum text_datum(const std::string& value) {
 }
 
 KeyedRun create_or_reuse(Call& call, const RunRequest& request) {
-    Datum project = UUIDPGetDatum(const_cast<pg_uuid_t*>(&request.project_id));
-    Datum pipeline = text_datum(request.pipeline_version);
     Datum key = request.has_key ? text_datum(request.key) : (Datum)0;
-    char nulls[] = {' ', request.has_input_version ? ' ' : 'n', ' ', request.has_key ? ' ' : 'n',
-                    ' ', '\0'};
     bool null;
     for (int round = 0; round < 5; round++) {
         int32 attempt = 1;
         if (request.has_key && call.run(Statement::create_lookup, {key}, nullptr, false, 1) > 0) {
-            if (!same_parameters(call, request)) break;
+            if (!same_parameters(request)) break;
             RunStatus status = status_from_oid(DatumGetObjectId(call.value(0, 1, &null)));
             if (status != RunStatus::failed)
                 return KeyedRun{KeyedRun::Outcome::existing, call.value(0, 6, &null)};
             attempt = DatumGetInt32(call.value(0, 2, &null)) + 1;
         }
-        uint64 inserted;
-        {
-            SessionFlags& flags = session_flags();
-            flags.trusted_project = request.project_id;
-            FlagScope trusted(flags.trusted_insert);
-            inserted = call.run(Statement::create_insert,
-                                {project, Int32GetDatum(request.input_version), pipeline, key,
-                                 Int32GetDatum(attempt)},
-                                nulls);
-        }
-        if (inserted == 1) return KeyedRun{KeyedRun::Outcome::created, call.row_jsonb()};
+        if (trusted_insert(call, request, Statement::create_insert, Int32GetDatum(attempt), false) == 1)
+            return KeyedRun{KeyedRun::Outcome::created, call.row_jsonb()};
         if (!request.has_key) break;
     }
     return KeyedRun{};
@@ -68,39 +79,16 @@ KeyedRun create_or_reuse(Call& call, const RunRequest& request) {
 
 bool create_fresh(Call& call, const RunRequest& request, const CallerScope& scope) {
     if (scope.kind == Scope::none) return false;
-    Datum project = UUIDPGetDatum(const_cast<pg_uuid_t*>(&request.project_id));
     Datum user = UUIDPGetDatum(const_cast<pg_uuid_t*>(&scope.user));
-    char nulls[] = {' ', request.has_input_version ? ' ' : 'n', ' ', request.has_key ? ' ' : 'n',
-                    scope.kind == Scope::user ? ' ' : 'n', '\0'};
-    uint64 inserted;
-    {
-        SessionFlags& flags = session_flags();
-        flags.trusted_project = request.project_id;
-        FlagScope trusted(flags.trusted_insert);
-        inserted = call.run(Statement::create_fresh,
-                            {project, Int32GetDatum(request.input_version),
-                             text_datum(request.pipeline_version),
-                             request.has_key ? text_datum(request.key) : (Datum)0, user},
-                            nulls);
-    }
-    return inserted == 1;
+    return trusted_insert(call, request, Statement::create_fresh, user,
+                          scope.kind != Scope::user) == 1;
 }
 
 bool insert_first_attempt(Call& call, const RunRequest& request) {
-    Datum project = UUIDPGetDatum(const_cast<pg_uuid_t*>(&request.project_id));
-    char nulls[] = {' ', request.has_input_version ? ' ' : 'n', ' ', request.has_key ? ' ' : 'n',
-                    ' ', '\0'};
-    SessionFlags& flags = session_flags();
-    flags.trusted_project = request.project_id;
-    FlagScope trusted(flags.trusted_insert);
-    return call.run(Statement::create_insert,
-                    {project, Int32GetDatum(request.input_version),
-                     text_datum(request.pipeline_version),
-                     request.has_key ? text_datum(request.key) : (Datum)0, Int32GetDatum(1)},
-                    nulls) == 1;
+    return trusted_insert(call, request, Statement::create_insert, Int32GetDatum(1), false) == 1;
 }
 
-pg_uuid_t returned_run_id([[maybe_unused]] const Call& call) {
+pg_uuid_t returned_run_id() {
     return guard([&] {
         int column = SPI_fnumber(SPI_tuptable->tupdesc, "id");
         bool is_null;

@@ -38,6 +38,12 @@ KeyedRun create_or_reuse(Call& call, const RunRequest& request);
 // create_or_reuse).
 bool create_fresh(Call& call, const RunRequest& request, const CallerScope& scope);
 
+// True when the run in a row (its project_id, input_version and
+// pipeline_version at these 1-based columns) was made with the request's
+// parameters. Postgres calls only: run it inside guard().
+bool row_has_parameters(HeapTuple row, TupleDesc desc, int project_column, int input_column,
+                        int pipeline_column, const RunRequest& request);
+
 // Inserts attempt 1 of the request's key for a project the caller already
 // found visible; true with the new run as the first row of the result
 // (RETURNING r.*), false when a run holds the key (then create_or_reuse).
@@ -45,7 +51,7 @@ bool insert_first_attempt(Call& call, const RunRequest& request);
 
 // The id of the run in the first row of the last statement's result
 // (RETURNING r.*).
-pg_uuid_t returned_run_id(const Call& call);
+pg_uuid_t returned_run_id();
 
 // Reads text argument n, which must be non-empty and at most limit bytes.
 // Returns the error result to answer with, or nullopt when *value is good.
