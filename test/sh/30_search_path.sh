@@ -40,12 +40,8 @@ claims_b="{\"sub\": \"$user_b\", \"role\": \"authenticated\"}"
 psql_db() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 cleanup() {
-    local r
     psql_db -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-    for r in "${created_roles[@]}"; do
-        psql_db -d postgres -c "DROP ROLE IF EXISTS $r" >/dev/null 2>&1 \
-            || echo "30_search_path: warning: could not drop role $r" >&2
-    done
+    drop_created_roles 30_search_path
     rm -f "$stderr_file"
 }
 trap cleanup EXIT
@@ -74,31 +70,15 @@ $5;
 ROLLBACK;
 SQL
 )" || rc=$?
-    if [ "$rc" -ne 0 ]; then
-        local state
-        state="$(grep -o 'ERROR: *[0-9A-Z]\{5\}' "$stderr_file" | head -n 1 | sed 's/ERROR: */ERROR /')"
-        echo "${state:-ERROR (psql exit $rc): $(cat "$stderr_file")}"
-    else
-        echo "$out"
-    fi
+    if [ "$rc" -ne 0 ]; then out="$(cat "$stderr_file")"; fi
+    result_or_sqlstate "$rc" "$out"
 }
 
 # --------------------------------------------------------------------------
 # Setup: Supabase-like roles, privileges, auth.uid(), tables, the extension,
 # runs for A and B, and the hostile schema evil.
 # --------------------------------------------------------------------------
-for r in anon authenticated service_role; do
-    if [ "$(psql_db -d postgres -c "SELECT count(*) FROM pg_roles WHERE rolname = '$r'")" = "0" ]; then
-        attrs="NOLOGIN NOINHERIT"
-        [ "$r" = service_role ] && attrs="$attrs BYPASSRLS"
-        if psql_db -d postgres -c "CREATE ROLE $r $attrs" 2>/dev/null; then
-            created_roles+=("$r")
-        elif [ "$(psql_db -d postgres -c "SELECT count(*) FROM pg_roles WHERE rolname = '$r'")" = "0" ]; then
-            echo "30_search_path: could not create role $r" >&2
-            exit 1
-        fi
-    fi
-done
+ensure_supabase_roles 30_search_path
 
 psql_db -d postgres -c "CREATE DATABASE $db"
 psql_db -d "$db" <<SQL

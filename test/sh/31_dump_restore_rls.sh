@@ -43,15 +43,12 @@ claims_b="{\"sub\": \"$user_b\", \"role\": \"authenticated\"}"
 psql_db() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 cleanup() {
-    local d r
+    local d
     for d in "$src" "$dst"; do
         psql_db -d postgres -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
     done
     # Only the roles this script created (they are cluster-wide).
-    for r in "${created_roles[@]}"; do
-        psql_db -d postgres -c "DROP ROLE IF EXISTS $r" >/dev/null 2>&1 \
-            || echo "31_dump_restore_rls: warning: could not drop role $r" >&2
-    done
+    drop_created_roles 31_dump_restore_rls
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -70,42 +67,19 @@ $4;
 ROLLBACK;
 SQL
 )" || rc=$?
-    if [ "$rc" -ne 0 ]; then
-        local state
-        state="$(printf '%s\n' "$out" | grep -o 'ERROR: *[0-9A-Z]\{5\}' | head -n 1 | sed 's/ERROR: */ERROR /')"
-        echo "${state:-ERROR (psql exit $rc): $out}"
-    else
-        echo "$out"
-    fi
+    result_or_sqlstate "$rc" "$out"
 }
 # as_superuser DB SQL: the same, in a SQL editor session (superuser, no claims).
 as_superuser() {
     local out rc=0
     out="$(psql -X -q -At -v ON_ERROR_STOP=1 -v VERBOSITY=sqlstate -d "$1" -c "$2" 2>&1)" || rc=$?
-    if [ "$rc" -ne 0 ]; then
-        local state
-        state="$(printf '%s\n' "$out" | grep -o 'ERROR: *[0-9A-Z]\{5\}' | head -n 1 | sed 's/ERROR: */ERROR /')"
-        echo "${state:-ERROR (psql exit $rc): $out}"
-    else
-        echo "$out"
-    fi
+    result_or_sqlstate "$rc" "$out"
 }
 
 # --------------------------------------------------------------------------
 # The Supabase roles (cluster-wide): create the missing ones.
 # --------------------------------------------------------------------------
-for r in anon authenticated service_role; do
-    if [ "$(psql_db -d postgres -c "SELECT count(*) FROM pg_roles WHERE rolname = '$r'")" = "0" ]; then
-        attrs="NOLOGIN NOINHERIT"
-        [ "$r" = service_role ] && attrs="$attrs BYPASSRLS"
-        if psql_db -d postgres -c "CREATE ROLE $r $attrs" 2>/dev/null; then
-            created_roles+=("$r")
-        elif [ "$(psql_db -d postgres -c "SELECT count(*) FROM pg_roles WHERE rolname = '$r'")" = "0" ]; then
-            echo "31_dump_restore_rls: could not create role $r" >&2
-            exit 1
-        fi
-    fi
-done
+ensure_supabase_roles 31_dump_restore_rls
 check_eq "service_role bypasses RLS" "t" \
     "$(psql_db -d postgres -c "SELECT rolbypassrls FROM pg_roles WHERE rolname = 'service_role'")"
 

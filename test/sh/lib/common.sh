@@ -11,6 +11,46 @@ check_eq() {
     if [ "$2" != "$3" ]; then fail "$1: expected '$2', got '$3'"; else echo "ok: $1 = $3"; fi
 }
 
+# ensure_supabase_roles SCRIPT: creates the roles anon, authenticated and
+# service_role (cluster-wide) where missing and adds them to the caller's
+# created_roles array, for drop_created_roles. Needs psql_db.
+ensure_supabase_roles() {
+    local r attrs
+    for r in anon authenticated service_role; do
+        if [ "$(psql_db -d postgres -c "SELECT count(*) FROM pg_roles WHERE rolname = '$r'")" = "0" ]; then
+            attrs="NOLOGIN NOINHERIT"
+            [ "$r" = service_role ] && attrs="$attrs BYPASSRLS"
+            if psql_db -d postgres -c "CREATE ROLE $r $attrs" 2>/dev/null; then
+                created_roles+=("$r")
+            elif [ "$(psql_db -d postgres -c "SELECT count(*) FROM pg_roles WHERE rolname = '$r'")" = "0" ]; then
+                echo "$1: could not create role $r" >&2
+                exit 1
+            fi
+        fi
+    done
+}
+
+# drop_created_roles SCRIPT: drops the roles ensure_supabase_roles created.
+drop_created_roles() {
+    local r
+    for r in "${created_roles[@]}"; do
+        psql_db -d postgres -c "DROP ROLE IF EXISTS $r" >/dev/null 2>&1 \
+            || echo "$1: warning: could not drop role $r" >&2
+    done
+}
+
+# result_or_sqlstate RC OUTPUT: OUTPUT when psql exited with RC 0, else
+# "ERROR <SQLSTATE>" from its error message (VERBOSITY=sqlstate).
+result_or_sqlstate() {
+    if [ "$1" -ne 0 ]; then
+        local state
+        state="$(printf '%s\n' "$2" | grep -o 'ERROR: *[0-9A-Z]\{5\}' | head -n 1 | sed 's/ERROR: */ERROR /')"
+        echo "${state:-ERROR (psql exit $1): $2}"
+    else
+        echo "$2"
+    fi
+}
+
 # supabase_project_sql: the SQL of what a Supabase project has and a plain
 # database lacks (default privileges for the API roles, auth.uid(), the
 # application's tables with row-level security), then the extension. The
