@@ -208,6 +208,22 @@ machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /pro
 # Seconds in bash `times` notation (1m2.345s).
 times_seconds() { awk -F'[ms]' '{ printf "%.3f", $1 * 60 + $2 }' <<<"$1"; }
 
+# pgbench_fields OUTPUT: reads the output of a pgbench run followed by
+# "PGBENCH_EXIT <rc>" and the shell's `times` into PGB_RC, PGB_CLIENT_S
+# (pgbench's CPU seconds), PGB_TPS, PGB_N (transactions) and PGB_LAT (the
+# mean ms of each statement: the lines after "statement latencies" are
+# "<ms> <failures> <command>"; meta-commands such as \set are skipped).
+pgbench_fields() {
+    local times_line
+    PGB_RC="$(sed -n 's/^PGBENCH_EXIT //p' <<<"$1")"
+    times_line="$(tail -n 1 <<<"$1")"
+    PGB_CLIENT_S="$(calc "$(times_seconds "${times_line% *}") + $(times_seconds "${times_line#* }")")"
+    PGB_TPS="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' <<<"$1")"
+    PGB_N="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$1")"
+    PGB_LAT="$(awk '/^statement latencies/ { on = 1; next } /^PGBENCH_EXIT/ { on = 0 }
+                    on && NF >= 3 && $3 !~ /^\\/ { printf "%s ", $1 }' <<<"$1")"
+}
+
 # pgbench_run SCRIPT SYNC SECONDS CLIENTS COUNT_SQL
 # Runs test/bench/SCRIPT with pgbench -M prepared over TCP (PGHOST=localhost)
 # and checks that exactly one finished run was added per transaction
@@ -236,15 +252,8 @@ pgbench_run() {
     s1="$(server_ticks)"; m1="$(machine_ticks)"; t1="$(date +%s.%N)"
     wal="$(psql_q -c "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$lsn0')")" || return 1
     after="$(psql_q -c "$count_sql")" || return 1
-    rc="$(sed -n 's/^PGBENCH_EXIT //p' <<<"$out")"
-    client_s="$(tail -n 1 <<<"$out")"
-    client_s="$(calc "$(times_seconds "${client_s% *}") + $(times_seconds "${client_s#* }")")"
-    PB_TPS="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' <<<"$out")"
-    PB_N="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")"
-    # Lines after "statement latencies": "<ms> <failures> <command>"; the
-    # meta-commands (\set ...) are skipped.
-    PB_LAT="$(awk '/^statement latencies/ { on = 1; next } /^PGBENCH_EXIT/ { on = 0 }
-                   on && NF >= 3 && $3 !~ /^\\/ { printf "%s ", $1 }' <<<"$out")"
+    pgbench_fields "$out"
+    rc="$PGB_RC"; client_s="$PGB_CLIENT_S"; PB_TPS="$PGB_TPS"; PB_N="$PGB_N"; PB_LAT="$PGB_LAT"
     if [ "$rc" != 0 ] || [ -z "$PB_TPS" ] || [ -z "${PB_N:-}" ] || [ "${PB_N:-0}" -eq 0 ]; then
         say "pgbench $1 (synchronous_commit=$sync) failed (exit $rc):"
         printf '%s\n' "$out"
@@ -582,13 +591,8 @@ pgbench_lat() {
         -f "$script" "$db" 2>&1; echo "PGBENCH_EXIT $?"; times)"
     wait_backends_gone
     s1="$(server_ticks)"; m1="$(machine_ticks)"; t1="$(date +%s.%N)"
-    rc="$(sed -n 's/^PGBENCH_EXIT //p' <<<"$out")"
-    client_s="$(tail -n 1 <<<"$out")"
-    client_s="$(calc "$(times_seconds "${client_s% *}") + $(times_seconds "${client_s#* }")")"
-    PL_TPS="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' <<<"$out")"
-    PL_N="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")"
-    PL_LAT="$(awk '/^statement latencies/ { on = 1; next } /^PGBENCH_EXIT/ { on = 0 }
-                   on && NF >= 3 && $3 !~ /^\\/ { printf "%s ", $1 }' <<<"$out")"
+    pgbench_fields "$out"
+    rc="$PGB_RC"; client_s="$PGB_CLIENT_S"; PL_TPS="$PGB_TPS"; PL_N="$PGB_N"; PL_LAT="$PGB_LAT"
     if [ "$rc" != 0 ] || [ -z "$PL_TPS" ] || [ -z "${PL_N:-}" ] || [ "${PL_N:-0}" -eq 0 ] ||
         ! grep -q '^number of failed transactions: 0 ' <<<"$out"; then
         say "pgbench $name on $db failed (exit $rc):"
