@@ -34,7 +34,7 @@ targets=("dr_custom_$suffix" "dr_jobs_$suffix" "dr_plain_$suffix")
 work="$(mktemp -d)"
 project="00000000-0000-4000-8000-0000000000d1"
 
-psql_db() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 cleanup() {
     local d
@@ -44,8 +44,6 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-
-. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # sqlstate_of DB SQL [SESSION-SETUP]: runs SQL in DB (after SESSION-SETUP)
 # and prints "SQLSTATE: message" of the error it raised, or "no error".

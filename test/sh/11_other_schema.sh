@@ -26,7 +26,7 @@ P1="00000000-0000-4000-8000-0000000000e1"
 P2="00000000-0000-4000-8000-0000000000e2"
 USER_ID="00000000-0000-4000-8000-0000000000aa"
 
-psql_db() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 cleanup() {
     local d
@@ -37,7 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # q DB SQL...: the output of the statements (errors are captured, not fatal).
 q() {
     local db="$1"

@@ -22,7 +22,7 @@ project="00000000-0000-4000-8000-0000000000c1"
 work="$(mktemp -d)"
 pids=()
 
-psql_db() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 cleanup() {
     local p
@@ -31,8 +31,6 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-
-. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 psql_db -d postgres -c "CREATE DATABASE $db"
 psql_db -d "$db" <<SQL

@@ -29,15 +29,7 @@ db="sp_$suffix"
 created_roles=()
 stderr_file="$(mktemp)"
 
-user_a="aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
-user_b="bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
-proj_a1="a1a1a1a1-0000-4000-8000-000000000001"
-proj_a2="a2a2a2a2-0000-4000-8000-000000000002"
-proj_b1="b1b1b1b1-0000-4000-8000-000000000001"
-claims_a="{\"sub\": \"$user_a\", \"role\": \"authenticated\"}"
-claims_b="{\"sub\": \"$user_b\", \"role\": \"authenticated\"}"
-
-psql_db() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 cleanup() {
     psql_db -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
@@ -45,8 +37,6 @@ cleanup() {
     rm -f "$stderr_file"
 }
 trap cleanup EXIT
-
-. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # fresh_session ROLE CLAIMS SEARCH_PATH PRELUDE SQL: a new connection (extra
 # libpq options in $PGOPTIONS) that replays PostgREST's request statement

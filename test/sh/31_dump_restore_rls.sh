@@ -32,15 +32,7 @@ dst="rls_dst_$suffix"
 work="$(mktemp -d)"
 created_roles=()
 
-user_a="aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
-user_b="bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
-proj_a1="a1a1a1a1-0000-4000-8000-000000000001"
-proj_a2="a2a2a2a2-0000-4000-8000-000000000002"
-proj_b1="b1b1b1b1-0000-4000-8000-000000000001"
-claims_a="{\"sub\": \"$user_a\", \"role\": \"authenticated\"}"
-claims_b="{\"sub\": \"$user_b\", \"role\": \"authenticated\"}"
-
-psql_db() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 cleanup() {
     local d
@@ -52,8 +44,6 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-
-. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # as_caller DB ROLE CLAIMS SQL: runs SQL the way PostgREST runs a request
 # (one transaction: set_config of search_path, role, claims and method, then
@@ -89,7 +79,6 @@ check_eq "service_role bypasses RLS" "t" \
 psql_db -d postgres -c "CREATE DATABASE $src"
 psql_db -d "$src" <<SQL
 $(supabase_project_sql)
-
 
 INSERT INTO projects (id, user_id, name, created_at) VALUES
     ('$proj_a1', '$user_a', 'A1', '2025-01-01'),

@@ -3,6 +3,19 @@
 
 failures=0
 
+# psql for the tests: quiet, unaligned, stop at the first error.
+psql_db() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+
+# Users, projects and JWT claims of the Supabase-shaped tests (A owns two
+# projects, B one).
+user_a="aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+user_b="bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
+proj_a1="a1a1a1a1-0000-4000-8000-000000000001"
+proj_a2="a2a2a2a2-0000-4000-8000-000000000002"
+proj_b1="b1b1b1b1-0000-4000-8000-000000000001"
+claims_a="{\"sub\": \"$user_a\", \"role\": \"authenticated\"}"
+claims_b="{\"sub\": \"$user_b\", \"role\": \"authenticated\"}"
+
 # fail MESSAGE: records a failed assertion.
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
