@@ -75,7 +75,8 @@
 #   BENCH_DASH_USERS [1000], BENCH_DASH_PROJECTS_PER_USER [100],
 #   BENCH_DASH_RUNS_PER_PROJECT [100]  the dashboard's data set
 #   BENCH_DASH_KEYS [0]    1 gives the loaded runs generate's idempotency keys
-#   BENCH_DASH_DURATION [10]  seconds of each dashboard latency run
+#   BENCH_DASH_DURATION [30]  seconds of each dashboard latency run (after
+#                          BENCH_WARMUP seconds on the same connection)
 #   BENCH_DASH_COLD [0]    1 measures the dashboard without warming the cache
 #   BENCH_LOAD_JOBS [2], BENCH_LOAD_BATCH [1000000]  parallel sessions and
 #                          rows per INSERT when loading runs
@@ -118,7 +119,7 @@ DB="project_runs_bench"
 : "${BENCH_DASH_PROJECTS_PER_USER:=100}"
 : "${BENCH_DASH_RUNS_PER_PROJECT:=100}"
 : "${BENCH_DASH_KEYS:=0}"
-: "${BENCH_DASH_DURATION:=10}"
+: "${BENCH_DASH_DURATION:=30}"
 : "${BENCH_LOAD_JOBS:=2}"
 : "${BENCH_LOAD_BATCH:=1000000}"
 : "${BENCH_RLS_PROJECTS:=100}"
@@ -577,7 +578,11 @@ percentiles() {
 # counted. Sets
 #   PL_TPS, PL_N   transactions per second (without connection time), transactions
 #   PL_LAT         the mean latency in ms of each SQL statement, in order (-r)
-#   PL_P50 PL_P90 PL_P99 PL_MAX PL_MEAN   transaction latency in ms (from the log)
+#   PL_P50 PL_P90 PL_P99 PL_MAX PL_MEAN   transaction latency in ms (from the log),
+#                  of the transactions that ended LAT_SKIP seconds or more after
+#                  the first one (default 0: all)
+#   PL_FIRST       the first transaction's latency in ms (a new connection's)
+#   PL_WINDOWS     with LAT_WINDOW=S: the p99 of each S seconds after the skip
 #   PL_CPU         server CPU time per transaction, microseconds
 #   PL_OTHER       CPU used by everything else on the machine, % of one CPU
 pgbench_lat() {
@@ -600,8 +605,36 @@ pgbench_lat() {
         rm -rf "$logdir"
         return 1
     fi
-    cat "$logdir"/tx.* | awk '{ print $3 }' >"$logdir/latencies"
-    read -r PL_P50 PL_P90 PL_P99 PL_MAX PL_MEAN < <(percentiles "$logdir/latencies")
+    # Latencies of the transactions that ended LAT_SKIP seconds or more
+    # after the first one (all of them without LAT_SKIP), the first one's
+    # latency alone, and with LAT_WINDOW the p99 of each LAT_WINDOW seconds
+    # after the skip (a last window with under half the calls of the
+    # fullest one is left out).
+    cat "$logdir"/tx.* | awk -v skip="${LAT_SKIP:-0}" -v out="$logdir/latencies" \
+        -v first="$logdir/first" '
+        { end_s = $5 + $6 / 1000000; lat[NR] = $3; t[NR] = end_s
+          if (NR == 1 || end_s < t0) { t0 = end_s; first_lat = $3 } }
+        END {
+            printf "" > out
+            print first_lat > first
+            for (i = 1; i <= NR; i++)
+                if (t[i] - t0 >= skip) printf "%.6f %s\n", t[i] - t0 - skip, lat[i] > out
+        }'
+    read -r PL_P50 PL_P90 PL_P99 PL_MAX PL_MEAN < <(awk '{ print $2 }' "$logdir/latencies" >"$logdir/l" &&
+        percentiles "$logdir/l")
+    PL_FIRST="$(awk '{ printf "%.3f", $1 / 1000 }' "$logdir/first")"
+    PL_WINDOWS=""
+    if [ "${LAT_WINDOW:-0}" -gt 0 ]; then
+        local w max
+        awk -v window="$LAT_WINDOW" -v dir="$logdir" '{ print $2 > (dir "/window." int($1 / window)) }' \
+            "$logdir/latencies"
+        max="$(for w in "$logdir"/window.*; do wc -l <"$w"; done | sort -n | tail -1)"
+        for w in $(cd "$logdir" && ls window.* 2>/dev/null | sort -t. -k2,2n); do
+            [ "$(($(wc -l <"$logdir/$w") * 2))" -ge "${max:-0}" ] || continue
+            PL_WINDOWS="$PL_WINDOWS $(percentiles "$logdir/$w" | awk '{ print $3 }')"
+        done
+        PL_WINDOWS="${PL_WINDOWS# }"
+    fi
     rm -rf "$logdir"
     PL_CPU="$(calc "($s1 - $s0) / $CLK_TCK * 1000000 / $PL_N")"
     PL_OTHER="$(calc "(($m1 - $m0) - ($s1 - $s0)) / $CLK_TCK / ($t1 - $t0) * 100 - $client_s / ($t1 - $t0) * 100")"
@@ -638,6 +671,18 @@ lat_measure() {
         return 1
     fi
     pgbench_lat "$script" "$sync" "$seconds" "$@"
+}
+
+# lat_pooled SCRIPT SECONDS DBNAME [PGBENCH ARGS...]: waits for autovacuum,
+# then ONE 1-client pgbench run of BENCH_WARMUP + SECONDS on one connection,
+# as an application's connection pool (PostgREST's) uses its connections:
+# the percentiles leave out the first BENCH_WARMUP seconds (the new
+# backend's first calls are PL_FIRST), with the p99 of every 10 s after.
+lat_pooled() {
+    local script="$1" seconds="$2"
+    shift 2
+    quiesce
+    LAT_SKIP="$BENCH_WARMUP" LAT_WINDOW=10 pgbench_lat "$script" off "$((BENCH_WARMUP + seconds))" 1 "$@"
 }
 
 # field N WORDS...: the Nth word.
@@ -977,7 +1022,7 @@ DASH_DB="project_runs_dash"
 bench_dashboard() {
     local users="$BENCH_DASH_USERS" per_user="$BENCH_DASH_PROJECTS_PER_USER"
     local per_project="$BENCH_DASH_RUNS_PER_PROJECT" check claims plan svc
-    local t_tps t_p50 t_p90 t_p99 t_max t_mean t_cpu t_oth t_lat
+    local t_tps t_p50 t_p90 t_p99 t_max t_mean t_cpu t_oth t_lat t_win t_first
     runs_db "$DASH_DB" "$users" "$per_user" "$per_project" || return 1
     # A user's dashboard lists the user's projects, each with its last run.
     claims="$(psql_db "$DASH_DB" -c "SELECT bench_claims(7)")" || return 1
@@ -1000,13 +1045,14 @@ bench_dashboard() {
         say "dashboard: cache warmed by one superuser call over every project in" \
             "$(calc "$(date +%s.%N) - $t0")s"
     fi
-    say "dashboard: pgbench, 1 client, ${BENCH_WARMUP}s warm-up + ${BENCH_DASH_DURATION}s"
-    lat_measure dashboard_tx.sql off "$BENCH_DASH_DURATION" 1 "$DASH_DB" -D users="$users" || return 1
+    say "dashboard: pgbench, 1 client, one connection: ${BENCH_WARMUP}s warm-up + ${BENCH_DASH_DURATION}s"
+    lat_pooled dashboard_tx.sql "$BENCH_DASH_DURATION" "$DASH_DB" -D users="$users" || return 1
     t_tps="$PL_TPS"; t_p50="$PL_P50"; t_p90="$PL_P90"; t_p99="$PL_P99"; t_max="$PL_MAX"
-    t_mean="$PL_MEAN"; t_cpu="$PL_CPU"; t_oth="$PL_OTHER"; t_lat="$PL_LAT"
+    t_mean="$PL_MEAN"; t_cpu="$PL_CPU"; t_oth="$PL_OTHER"; t_lat="$PL_LAT"; t_win="$PL_WINDOWS"
+    t_first="$PL_FIRST"
     local b0 b1 blocks
     b0="$(db_blocks "$DASH_DB")" || return 1
-    lat_measure dashboard_call.sql off "$BENCH_DASH_DURATION" 1 "$DASH_DB" -D users="$users" || return 1
+    lat_pooled dashboard_call.sql "$BENCH_DASH_DURATION" "$DASH_DB" -D users="$users" || return 1
     b1="$(db_blocks "$DASH_DB")" || return 1
     # Shared-buffer blocks per call (transaction) over the warm-up and the run.
     blocks="$(awk -v a="$b0" -v b="$b1" '
@@ -1051,13 +1097,17 @@ bench_dashboard() {
     report "   Cache: $([ "${BENCH_DASH_COLD:-0}" = 1 ] && echo "cold (straight after the load)" ||
         echo "warmed by one superuser dashboard call over every project (steady state)")."
     report "   As the user (role authenticated, RLS, request.jwt.claims with a random user's sub), pgbench"
-    report "   -M prepared, TCP localhost, 1 client, ${BENCH_WARMUP}s warm-up + ${BENCH_DASH_DURATION}s; latencies from pgbench -l"
+    report "   -M prepared, TCP localhost, 1 client on ONE connection, as a connection pool (PostgREST's) uses"
+    report "   it: ${BENCH_WARMUP}s warm-up, then ${BENCH_DASH_DURATION}s measured (latencies from pgbench -l of the calls after the warm-up)"
     report "$(printf '  %-40s %9s %8s %8s %8s %8s %8s %9s %6s' "" "calls/s" "p50 ms" "p90 ms" "p99 ms" \
         "max ms" "mean ms" "CPU us" "other")"
     report "$(row "PostgREST tx: BEGIN, set_config, call, COMMIT" "$t_tps" "$t_p50" "$t_p90" "$t_p99" \
         "$t_max" "$t_mean" "$t_cpu" "${t_oth}%")"
     report "$(row "the call alone (one round trip)" "$PL_TPS" "$PL_P50" "$PL_P90" "$PL_P99" "$PL_MAX" \
         "$PL_MEAN" "$PL_CPU" "${PL_OTHER}%")"
+    report "   p99 of each 10 s: PostgREST tx ${t_win// / / } ms; the call alone ${PL_WINDOWS// / / } ms"
+    report "   the first call on the new connection (catalog caches and plans not yet loaded): PostgREST tx" \
+        "$t_first ms, the call alone $PL_FIRST ms"
     report "   in the PostgREST transaction, mean ms per statement (pgbench -r): BEGIN $(field 1 "$t_lat")," \
         "set_config $(field 2 "$t_lat"), dashboard $(field 3 "$t_lat"), COMMIT $(field 4 "$t_lat")"
     report "   shared-buffer blocks per call (pg_stat_database, the call alone): $(field 2 "$blocks") hit, $(field 1 "$blocks") read"
