@@ -42,7 +42,9 @@
 #   dashboard  project_runs_dashboard() for a user with 100 projects among
 #          1,000 users x 100 projects x 100 runs = 10M runs, loaded the way
 #          pg_restore does (restore path of the triggers); latency as the
-#          user (RLS, PostgREST-like), target p99 < 2 ms; the plans of the
+#          user (RLS, PostgREST-like) on one connection kept open as a
+#          connection pool keeps it (the warm-up's calls left out, the p99
+#          of every 10 s shown), target p99 < 2 ms; the plans of the
 #          function's statements (auto_explain).
 #   rls    project_runs_latest/list/dashboard as authenticated (RLS) vs
 #          service_role (BYPASSRLS) on 1 user x 100 projects x 10,000 runs;
