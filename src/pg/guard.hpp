@@ -65,6 +65,7 @@ struct PendingError {
 
 // Runs f, which may call Postgres functions that raise. A Postgres ERROR
 // becomes a pg::Error; a C++ exception thrown by f passes through unchanged.
+// Either way the caller's memory context is current again.
 // Nothing in f may hold C++ objects across the call that raises: only the
 // frames of this function and its caller are unwound by C++ rules.
 template <typename F>
@@ -83,6 +84,7 @@ auto guard(F&& f) -> decltype(f()) {
                 result.emplace(f());
             }
         } catch (...) {
+            MemoryContextSwitchTo(caller_context);
             cpp_error = std::current_exception();
         }
     }

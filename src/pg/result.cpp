@@ -108,6 +108,21 @@ MemoryContext scratch_context() {
     return context;
 }
 
+// A jsonb datum as a value to push: a scalar as itself, an object or array
+// as its binary container. Postgres calls only: runs inside guard().
+JsonbValue jsonb_value(Datum jsonb) {
+    Jsonb* j = DatumGetJsonbP(jsonb);
+    JsonbValue v;
+    if (JB_ROOT_IS_SCALAR(j)) {
+        JsonbExtractScalar(&j->root, &v);
+    } else {
+        v.type = jbvBinary;
+        v.val.binary.data = &j->root;
+        v.val.binary.len = VARSIZE(j) - VARHDRSZ;
+    }
+    return v;
+}
+
 // Pushes a JSON string value.
 void push_string(JsonbParseState** state, JsonbIteratorToken token, const char* text, int len) {
     JsonbValue v;
@@ -154,14 +169,10 @@ JsonbValue* push_run_row(JsonbParseState** state, HeapTuple tuple, TupleDesc des
                 push_string(state, WJB_VALUE, text, strlen(text));
                 break;
             }
-            case JSONBOID: {
-                Jsonb* j = DatumGetJsonbP(d);
-                v.type = jbvBinary;
-                v.val.binary.data = &j->root;
-                v.val.binary.len = VARSIZE(j) - VARHDRSZ;
+            case JSONBOID:
+                v = jsonb_value(d);
                 pushJsonbValue(state, WJB_VALUE, &v);
                 break;
-            }
             default: {
                 if (catalog_is_loaded() && attr->atttypid == catalog().status_type) {
                     std::string_view label = status_label(status_from_oid(DatumGetObjectId(d)));
@@ -207,14 +218,10 @@ Datum Call::ok(Datum data_jsonb, bool data_is_null, int created) {
         JsonbParseState* state = nullptr;
         begin_ok(&state, created);
         JsonbValue value;
-        if (data_is_null) {
+        if (data_is_null)
             value.type = jbvNull;
-        } else {
-            Jsonb* data = DatumGetJsonbP(data_jsonb);
-            value.type = jbvBinary;
-            value.val.binary.data = &data->root;
-            value.val.binary.len = VARSIZE(data) - VARHDRSZ;
-        }
+        else
+            value = jsonb_value(data_jsonb);
         pushJsonbValue(&state, WJB_VALUE, &value);
         JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
         Datum d = JsonbPGetDatum(JsonbValueToJsonb(object));
@@ -283,20 +290,8 @@ Datum Call::ok_dashboard(const SPITupleTable* projects, uint64 project_count) {
                         uuid_cstring(heap_getattr(project, 1, projects->tupdesc, &is_null)), 36);
             push_string(&state, WJB_KEY, "name", 4);
             Datum name = heap_getattr(project, 2, projects->tupdesc, &is_null);
-            if (is_null) {
-                pushJsonbValue(&state, WJB_VALUE, &null_value);
-            } else {
-                Jsonb* j = DatumGetJsonbP(name);
-                JsonbValue v;
-                if (JB_ROOT_IS_SCALAR(j)) {
-                    JsonbExtractScalar(&j->root, &v);
-                } else {
-                    v.type = jbvBinary;
-                    v.val.binary.data = &j->root;
-                    v.val.binary.len = VARSIZE(j) - VARHDRSZ;
-                }
-                pushJsonbValue(&state, WJB_VALUE, &v);
-            }
+            JsonbValue name_value = is_null ? null_value : jsonb_value(name);
+            pushJsonbValue(&state, WJB_VALUE, &name_value);
             push_string(&state, WJB_KEY, "last_run", 8);
             HeapTuple run = by_project[n];
             if (run != nullptr) heap_getattr(run, 2, runs->tupdesc, &is_null);  // the run's id

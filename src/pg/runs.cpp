@@ -91,9 +91,10 @@ bool insert_first_attempt(Call& call, const RunRequest& request) {
 pg_uuid_t returned_run_id() {
     return guard([&] {
         int column = SPI_fnumber(SPI_tuptable->tupdesc, "id");
+        if (column <= 0) elog(ERROR, "the new run has no id");
         bool is_null;
         Datum id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column, &is_null);
-        if (column <= 0 || is_null) elog(ERROR, "the new run has no id");
+        if (is_null) elog(ERROR, "the new run has no id");
         return *DatumGetUUIDP(id);
     });
 }
