@@ -164,6 +164,17 @@ median() {
         if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# ratios_of OUT NUM DEN: sets the array named OUT to NUM[i] / DEN[i] for
+# the arrays named NUM and DEN (one ratio per round).
+ratios_of() {
+    local -n ratios_out_="$1" ratios_num_="$2" ratios_den_="$3"
+    local i_
+    ratios_out_=()
+    for ((i_ = 0; i_ < ${#ratios_num_[@]}; i_++)); do
+        ratios_out_+=("$(calc "${ratios_num_[$i_]} / ${ratios_den_[$i_]}")")
+    done
+}
+
 # calc EXPR: floating-point arithmetic with awk.
 calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
 
@@ -327,10 +338,8 @@ core_tps() {
 
     # Medians over the rounds: of each figure, and of the per-round ratios.
     local -a tps_ratios=() cpu_ratios=()
-    for ((i = 0; i < ${#g_tps[@]}; i++)); do
-        tps_ratios+=("$(calc "${f_tps[$i]} / ${g_tps[$i]}")")
-        cpu_ratios+=("$(calc "${g_cpu[$i]} / ${f_cpu[$i]}")")
-    done
+    ratios_of tps_ratios f_tps g_tps
+    ratios_of cpu_ratios g_cpu f_cpu
     local tps_ratio cpu_ratio
     tps_ratio="$(median "${tps_ratios[@]}")"
     cpu_ratio="$(median "${cpu_ratios[@]}")"
@@ -743,10 +752,8 @@ gen_tps() {
     measure "$flow_script" on "$BENCH_DURATION" "$BENCH_CLIENTS" "$GEN_COUNT" || return 1
     f_on="$PB_TPS"; f_on_cpu="$PB_CPU"; f_on_wal="$PB_WAL"; f_on_oth="$PB_OTHER"
 
-    for ((i = 0; i < ${#g_tps[@]}; i++)); do
-        ratios+=("$(calc "${g_tps[$i]} / ${f_tps[$i]}")")
-        cpu_ratios+=("$(calc "${f_cpu[$i]} / ${g_cpu[$i]}")")
-    done
+    ratios_of ratios g_tps f_tps
+    ratios_of cpu_ratios f_cpu g_cpu
     local ratio cpu_ratio
     ratio="$(median "${ratios[@]}")"
     cpu_ratio="$(median "${cpu_ratios[@]}")"
