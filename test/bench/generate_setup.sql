@@ -26,16 +26,18 @@ CREATE OR REPLACE FUNCTION bench_gen_input(n bigint) RETURNS jsonb
 -- The owner of pool project n: 20 consecutive projects per user (the
 -- flow's users of setup.sql also own 20 each), and the request.jwt.claims
 -- PostgREST sets for that user (generate_fresh_rest.sql), and the same for
--- project p of setup.sql (generate_flow_rest.sql).
+-- project p of setup.sql (generate_flow_rest.sql). Their bodies use only
+-- immutable operators (::text before ||), so that the planner inlines them
+-- even in a generic plan, as runs_db_setup.sql explains.
 CREATE OR REPLACE FUNCTION bench_gen_user(n bigint) RETURNS uuid
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT ('00000000-0000-4000-9100-' || lpad((n / 20)::text, 12, '0'))::uuid $$;
 CREATE OR REPLACE FUNCTION bench_gen_claims(n bigint) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT '{"sub":"' || bench_gen_user(n) || '","role":"authenticated","aud":"authenticated"}' $$;
+    AS $$ SELECT '{"sub":"' || bench_gen_user(n)::text || '","role":"authenticated","aud":"authenticated"}' $$;
 CREATE OR REPLACE FUNCTION bench_flow_claims(p bigint) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT '{"sub":"00000000-0000-4000-9000-' || (100000000000 + p % 50)
+    AS $$ SELECT '{"sub":"00000000-0000-4000-9000-' || (100000000000 + p % 50)::text
                  || '","role":"authenticated","aud":"authenticated"}' $$;
 -- What PostgREST's authenticated role holds in a Supabase project: the
 -- application's tables to read (the extension granted it the ledger).
