@@ -1216,7 +1216,7 @@ bench_rls() {
         "call ms" "call ms" "" "CPU us" "CPU us" "" "other")"
     report "$(printf '  %-22s %8s %8s %6s   %7s %7s %6s   %7s %7s %6s  %6s' "function" "auth" "service" "ratio" \
         "auth" "service" "ratio" "auth" "service" "ratio" "load")"
-    local a s r_t r_c r_u worst=0 label
+    local s r_t r_c r_u worst=0 label
     for fn in latest list dashboard; do
         case "$fn" in
             latest) label="project_runs_latest" ;;
