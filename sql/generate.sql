@@ -208,6 +208,24 @@ FROM generate_series(1, 2000) g,
      LATERAL project_runs_generate(('00000000-0000-4000-8000-' || lpad(to_hex(4096 + g), 12, '0'))::uuid, NULL, 'flaky.v1') AS r;
 COMMIT;
 
+-- A key of generate's form names its project, input and pipeline version:
+-- a run of another project may not hold it (that generate would then fail
+-- with IDEMPOTENCY_CONFLICT for as long as the run is not failed).
+\set squat_key '''00000000-0000-4000-8000-0000000000d1:2:squat.v1'''
+SELECT * FROM gen_brief(project_runs_create(:alpha, 2, 'squat.v1', :squat_key));
+SELECT * FROM gen_brief(project_runs_create(:gen, 3, 'squat.v1', :squat_key));
+INSERT INTO project_runs (project_id, input_version, pipeline_version, idempotency_key)
+VALUES (:alpha, 2, 'squat.v1', :squat_key);
+SELECT count(*) AS squatted FROM project_runs WHERE idempotency_key = :squat_key;
+-- So generate finds the key free and makes its run.
+SELECT * FROM gen_brief(project_runs_generate(:gen, 2, 'squat.v1'));
+-- A run's own generation key is accepted, through create and the table; a
+-- key of any other form is free (an upper-case UUID is not generate's).
+SELECT * FROM gen_brief(project_runs_create(:gen, 2, 'own.v1', '00000000-0000-4000-8000-0000000000d1:2:own.v1'));
+INSERT INTO project_runs (project_id, input_version, pipeline_version, idempotency_key)
+VALUES (:gen, 2, 'own.v2', '00000000-0000-4000-8000-0000000000d1:2:own.v2') RETURNING status, attempt;
+SELECT * FROM gen_brief(project_runs_create(:alpha, 2, 'free.v1', '00000000-0000-4000-8000-0000000000D1:2:squat.v1'));
+
 -- A missing project_inputs table: CONFIG, no run.
 BEGIN;
 ALTER TABLE project_inputs RENAME TO project_inputs_moved;

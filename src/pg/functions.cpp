@@ -1,5 +1,6 @@
 // The SQL-callable functions of the run ledger. Each returns the jsonb
 // Result of the contract and never raises for an expected error.
+#include <optional>
 #include <string>
 
 #include "core/error_codes.hpp"
@@ -73,6 +74,17 @@ PR_FUNCTION(project_runs_create) {
         if (auto bad = bounded_text_argument(call, 3, "idempotency_key", max_idempotency_key_bytes,
                                              &request.key))
             return *bad;
+        // A key of generate's form names its project, input and pipeline
+        // version: another run's would block that generate. The answer is
+        // the one for any key held for other parameters, whoever's it is.
+        std::optional<int32> version;
+        if (request.has_input_version) version = request.input_version;
+        if (!key_fits_run(request.key, uuid_text(request.project_id), version,
+                          request.pipeline_version))
+            return call.error(ErrorCode::idempotency_conflict,
+                              "idempotency key has the form <project_id>:<input_version>:"
+                              "<pipeline_version> of project_runs_generate, for other parameters",
+                              "{\"idempotency_key\": " + json_quote(request.key) + "}");
     }
 
     call.connect();

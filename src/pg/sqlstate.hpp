@@ -29,5 +29,9 @@ inline constexpr int project_not_found = MAKE_SQLSTATE('P', 'R', '0', '0', '8');
 inline constexpr int events_append_only = MAKE_SQLSTATE('P', 'R', '0', '0', '9');
 // PR010: the application's projects table is missing.
 inline constexpr int config_missing = MAKE_SQLSTATE('P', 'R', '0', '1', '0');
+// PR011: an idempotency key of project_runs_generate's form
+// ("<project_id>:<input_version>:<pipeline_version>") that names another
+// project, input version or pipeline version than the new run's own.
+inline constexpr int foreign_generation_key = MAKE_SQLSTATE('P', 'R', '0', '1', '1');
 
 }  // namespace project_runs::sqlstate

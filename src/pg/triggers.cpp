@@ -2,9 +2,11 @@
 // start queued with server-set fields, only legal transitions, finished runs
 // frozen, identity columns fixed, no DELETE or TRUNCATE, and an event row
 // for every insert and transition.
+#include <optional>
 #include <string>
 #include <unordered_set>
 
+#include "core/idempotency.hpp"
 #include "core/run_state.hpp"
 #include "core/uuid7.hpp"
 #include "pg/config.hpp"
@@ -119,6 +121,28 @@ void refuse_server_column(const char* column, const std::string& run) {
                     "Leave " + std::string(column) + " out of the statement.");
 }
 
+// Refuses a key of project_runs_generate's form that is not the new run's
+// own generation key (project_runs_create answers IDEMPOTENCY_CONFLICT first).
+void check_key_fits(const RunRow& row, Datum key, const pg_uuid_t& project) {
+    const RunColumns& c = catalog().runs;
+    bool null;
+    Datum version = row.get(c.input_version, &null);
+    std::optional<int32> input_version;
+    if (!null) input_version = DatumGetInt32(version);
+    Datum pipeline = row.get(c.pipeline_version, &null);
+    std::string key_text = guard([&] { return std::string(TextDatumGetCString(key)); });
+    std::string pipeline_text;
+    if (!null) pipeline_text = guard([&] { return std::string(TextDatumGetCString(pipeline)); });
+    if (key_fits_run(key_text, uuid_text(project), input_version, pipeline_text)) return;
+    throw Violation(sqlstate::foreign_generation_key,
+                    "idempotency key \"" + key_text +
+                        "\" is project_runs_generate's key for another project, input version "
+                        "or pipeline version",
+                    "",
+                    "A key of the form <project_id>:<input_version>:<pipeline_version> must name "
+                    "the run's own; any other form is free.");
+}
+
 // The checks of an insert the ordinary way; returns the attempt number.
 int32 check_ordinary_insert(FunctionCallInfo fcinfo, const RunRow& row) {
     const Catalog& cat = catalog();
@@ -160,6 +184,7 @@ int32 check_ordinary_insert(FunctionCallInfo fcinfo, const RunRow& row) {
     int32 attempt = 1;
     bool key_null;
     Datum key = row.get(c.idempotency_key, &key_null);
+    if (!key_null) check_key_fits(row, key, project);
     if (!key_null && call.run(Statement::max_attempt_for_key, {key}, nullptr, false, 1) > 0) {
         // At most one run per key is not failed: a new attempt only after
         // the newest one failed (failed is final, and (key, attempt) is

@@ -11,7 +11,7 @@
 BEGIN;
 \ir ../supabase_project.psql
 
-SELECT plan(55);
+SELECT plan(58);
 
 -- ---------------------------------------------------------------------------
 -- User A writes A's runs: the functions and the table.
@@ -88,6 +88,18 @@ SELECT is(:'b_conflict'::jsonb->'data', NULL, 'B: the conflict has no data');
 SELECT is(project_runs_create('b1b1b1b1-0000-4000-8000-000000000001', 1, 'v2', 'key-a-succeeded')->'error'->>'code', 'IDEMPOTENCY_CONFLICT',
           'B: create with the key of A''s succeeded run -> IDEMPOTENCY_CONFLICT');
 SELECT is(project_runs_create('b1b1b1b1-0000-4000-8000-000000000001', 1, 'v1', 'key-b-new')->>'ok', 'true', 'B: create on B1 with a fresh key is ok');
+-- The key generate uses for A's never-run project A2: B cannot take it for a
+-- run of B1 (it would block A's generate), through the function or the table.
+SELECT is(project_runs_create('b1b1b1b1-0000-4000-8000-000000000001', 1, '2025-12-23.v1',
+                              'a2a2a2a2-0000-4000-8000-000000000002:1:2025-12-23.v1')->'error'->>'code',
+          'IDEMPOTENCY_CONFLICT', 'B: create on B1 with the generate key of A''s A2 -> IDEMPOTENCY_CONFLICT');
+SELECT throws_ok($$INSERT INTO project_runs (project_id, input_version, pipeline_version, idempotency_key)
+                   VALUES ('b1b1b1b1-0000-4000-8000-000000000001', 1, '2025-12-23.v1',
+                           'a2a2a2a2-0000-4000-8000-000000000002:1:2025-12-23.v1')$$, 'PR011', NULL,
+                 'B: INSERT of a B1 run with the generate key of A''s A2 -> PR011');
+SELECT pg_temp.request('authenticated', '{"sub": "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "role": "authenticated"}');
+SELECT is(project_runs_generate('a2a2a2a2-0000-4000-8000-000000000002')->>'created', 'true',
+          'A: generate on A2 still makes its run after B''s attempts');
 
 -- ---------------------------------------------------------------------------
 -- anon writes nothing.
