@@ -1,6 +1,8 @@
 // Idempotency keys of project_runs_generate.
 #include "core/idempotency.hpp"
 
+#include "core/uuid7.hpp"
+
 namespace project_runs {
 
 // Joins project id, decimal input version and pipeline version with ':'.
@@ -19,16 +21,11 @@ std::string generation_key(std::string_view project_id, std::int32_t input_versi
 
 namespace {
 
-bool is_lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
-
-// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", lowercase hex: what uuid_out writes.
+// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", lowercase hex: what uuid_out
+// writes, so what parses and prints back the same.
 bool is_canonical_uuid(std::string_view text) {
-    if (text.size() != 36) return false;
-    for (std::size_t i = 0; i < text.size(); i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? text[i] != '-' : !is_lower_hex(text[i])) return false;
-    }
-    return true;
+    std::optional<UuidBytes> bytes = parse_uuid(text);
+    return bytes && uuid_to_string(*bytes) == text;
 }
 
 // What std::to_string writes for an int32: "0", or an optional '-' and

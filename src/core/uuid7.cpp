@@ -124,14 +124,17 @@ std::uint64_t uuid7_unix_ms(const UuidBytes& uuid) {
 }
 
 // Formats the 16 bytes as lowercase hex with dashes after bytes 4, 6, 8 and 10.
-std::string uuid_to_string(const UuidBytes& uuid) {
-    std::string text;
-    text.reserve(kCanonicalLength);
+void write_uuid(const UuidBytes& uuid, char* out) {
     for (std::size_t index = 0; index < uuid.size(); ++index) {
-        if (index == 4 || index == 6 || index == 8 || index == 10) text.push_back('-');
-        text.push_back(kHexDigits[uuid[index] >> 4]);
-        text.push_back(kHexDigits[uuid[index] & 0x0f]);
+        if (index == 4 || index == 6 || index == 8 || index == 10) *out++ = '-';
+        *out++ = kHexDigits[uuid[index] >> 4];
+        *out++ = kHexDigits[uuid[index] & 0x0f];
     }
+}
+
+std::string uuid_to_string(const UuidBytes& uuid) {
+    std::string text(kCanonicalLength, '\0');
+    write_uuid(uuid, text.data());
     return text;
 }
 

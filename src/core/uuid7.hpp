@@ -41,6 +41,9 @@ std::uint64_t uuid7_unix_ms(const UuidBytes& uuid);
 // Canonical lowercase 8-4-4-4-12 form.
 std::string uuid_to_string(const UuidBytes& uuid);
 
+// The same 36 characters written to out (no terminator).
+void write_uuid(const UuidBytes& uuid, char* out);
+
 // Parses the canonical form (either case); nullopt if it is not one.
 std::optional<UuidBytes> parse_uuid(std::string_view text);
 

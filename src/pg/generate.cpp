@@ -128,9 +128,7 @@ std::vector<Step> load_steps(Call& call, const std::string& pipeline_version) {
             call.run(Statement::pipeline_steps, {text_datum(pipeline_version)}, nullptr, true);
         for (uint64 i = 0; i < rows; i++) {
             bool null;
-            std::string name = guard([&] {
-                return std::string(TextDatumGetCString(call.value(i, 1, &null)));
-            });
+            std::string name = text_string(call.value(i, 1, &null));
             Oid function = DatumGetObjectId(call.value(i, 2, &null));
             for (Step& step : steps)
                 if (step.name == name) step.function = function;

@@ -83,22 +83,18 @@ namespace {
 // The text of a uuid in a palloc'd buffer of its exact size (uuid_out
 // allocates a 1 kB StringInfo per value). Postgres memory: inside guard().
 char* uuid_cstring(Datum uuid) {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char* bytes = DatumGetUUIDP(uuid)->data;
+    UuidBytes bytes;
+    memcpy(bytes.data(), DatumGetUUIDP(uuid)->data, UUID_LEN);
     char* text = static_cast<char*>(palloc(37));
-    char* out = text;
-    for (int i = 0; i < UUID_LEN; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) *out++ = '-';
-        *out++ = hex[bytes[i] >> 4];
-        *out++ = hex[bytes[i] & 0x0f];
-    }
-    *out = '\0';
+    write_uuid(bytes, text);
+    text[36] = '\0';
     return text;
 }
 
-// Scratch memory for building a large result: reset before each use and
-// kept (with its first megabyte) for the session, so that building the
-// dashboard does not allocate and free large blocks on every call.
+// Scratch memory for building a result (Call::build_ok): reset before each
+// use and kept (with its first megabyte) for the session, so that building a
+// large one (the dashboard, a list) does not allocate and free large blocks
+// on every call.
 MemoryContext scratch_context() {
     static MemoryContext context = nullptr;
     if (context == nullptr)
@@ -211,60 +207,43 @@ void begin_ok(JsonbParseState** state, int created) {
 
 }  // namespace
 
-Datum Call::ok(Datum data_jsonb, bool data_is_null, int created) {
+template <typename F>
+Datum Call::build_ok(int created, F&& push_data) {
     MemoryContext target = caller_context_;
     Datum result = guard([&] {
-        MemoryContext old = MemoryContextSwitchTo(target);
+        MemoryContext old = MemoryContextSwitchTo(scratch_context());
         JsonbParseState* state = nullptr;
         begin_ok(&state, created);
+        push_data(&state);
+        JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
+        Jsonb* built = JsonbValueToJsonb(object);
+        Jsonb* copy = static_cast<Jsonb*>(MemoryContextAlloc(target, VARSIZE(built)));
+        memcpy(copy, built, VARSIZE(built));
+        MemoryContextSwitchTo(old);
+        return JsonbPGetDatum(copy);
+    });
+    return finish(result);
+}
+
+Datum Call::ok(Datum data_jsonb, bool data_is_null, int created) {
+    return build_ok(created, [&](JsonbParseState** state) {
         JsonbValue value;
         if (data_is_null)
             value.type = jbvNull;
         else
             value = jsonb_value(data_jsonb);
-        pushJsonbValue(&state, WJB_VALUE, &value);
-        JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
-        Datum d = JsonbPGetDatum(JsonbValueToJsonb(object));
-        MemoryContextSwitchTo(old);
-        return d;
+        pushJsonbValue(state, WJB_VALUE, &value);
     });
-    return finish(result);
 }
 
 Datum Call::ok_row(int created, int first_column) {
-    MemoryContext target = caller_context_;
-    Datum result = guard([&] {
-        MemoryContext old = MemoryContextSwitchTo(target);
-        JsonbParseState* state = nullptr;
-        begin_ok(&state, created);
-        push_run_row(&state, SPI_tuptable->vals[0], SPI_tuptable->tupdesc, first_column);
-        JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
-        Datum d = JsonbPGetDatum(JsonbValueToJsonb(object));
-        MemoryContextSwitchTo(old);
-        return d;
+    return build_ok(created, [&](JsonbParseState** state) {
+        push_run_row(state, SPI_tuptable->vals[0], SPI_tuptable->tupdesc, first_column);
     });
-    return finish(result);
 }
-
-namespace {
-
-// Ends {"ok": true, "data": [... and returns the jsonb, copied into target
-// (the parse state lives in the scratch context). Inside guard().
-Datum end_data_array(JsonbParseState** state, MemoryContext target) {
-    pushJsonbValue(state, WJB_END_ARRAY, nullptr);
-    JsonbValue* object = pushJsonbValue(state, WJB_END_OBJECT, nullptr);
-    Jsonb* built = JsonbValueToJsonb(object);
-    Jsonb* copy = static_cast<Jsonb*>(MemoryContextAlloc(target, VARSIZE(built)));
-    memcpy(copy, built, VARSIZE(built));
-    return JsonbPGetDatum(copy);
-}
-
-}  // namespace
 
 Datum Call::ok_dashboard(const SPITupleTable* projects, uint64 project_count) {
-    MemoryContext target = caller_context_;
-    Datum result = guard([&] {
-        MemoryContext old = MemoryContextSwitchTo(scratch_context());
+    return build_ok(-1, [&](JsonbParseState** state) {
         // The last-run rows by project position (n is 1-based).
         SPITupleTable* runs = SPI_tuptable;
         uint64 run_count = SPI_processed;
@@ -276,52 +255,40 @@ Datum Call::ok_dashboard(const SPITupleTable* projects, uint64 project_count) {
                 elog(ERROR, "dashboard row out of range");
             by_project[n] = runs->vals[i];
         }
-        JsonbParseState* state = nullptr;
         JsonbValue null_value;
         null_value.type = jbvNull;
-        begin_ok(&state, -1);
-        pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
+        pushJsonbValue(state, WJB_BEGIN_ARRAY, nullptr);
         for (uint64 n = 1; n <= project_count; n++) {
             HeapTuple project = projects->vals[n - 1];
             bool is_null;
-            pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
-            push_string(&state, WJB_KEY, "project_id", 10);
-            push_string(&state, WJB_VALUE,
+            pushJsonbValue(state, WJB_BEGIN_OBJECT, nullptr);
+            push_string(state, WJB_KEY, "project_id", 10);
+            push_string(state, WJB_VALUE,
                         uuid_cstring(heap_getattr(project, 1, projects->tupdesc, &is_null)), 36);
-            push_string(&state, WJB_KEY, "name", 4);
+            push_string(state, WJB_KEY, "name", 4);
             Datum name = heap_getattr(project, 2, projects->tupdesc, &is_null);
             JsonbValue name_value = is_null ? null_value : jsonb_value(name);
-            pushJsonbValue(&state, WJB_VALUE, &name_value);
-            push_string(&state, WJB_KEY, "last_run", 8);
+            pushJsonbValue(state, WJB_VALUE, &name_value);
+            push_string(state, WJB_KEY, "last_run", 8);
             HeapTuple run = by_project[n];
             if (run != nullptr) heap_getattr(run, 2, runs->tupdesc, &is_null);  // the run's id
             if (run == nullptr || is_null)
-                pushJsonbValue(&state, WJB_VALUE, &null_value);
+                pushJsonbValue(state, WJB_VALUE, &null_value);
             else
-                push_run_row(&state, run, runs->tupdesc, 1);
-            pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
+                push_run_row(state, run, runs->tupdesc, 1);
+            pushJsonbValue(state, WJB_END_OBJECT, nullptr);
         }
-        Datum d = end_data_array(&state, target);
-        MemoryContextSwitchTo(old);
-        return d;
+        pushJsonbValue(state, WJB_END_ARRAY, nullptr);
     });
-    return finish(result);
 }
 
 Datum Call::ok_rows() {
-    MemoryContext target = caller_context_;
-    Datum result = guard([&] {
-        MemoryContext old = MemoryContextSwitchTo(scratch_context());
-        JsonbParseState* state = nullptr;
-        begin_ok(&state, -1);
-        pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
+    return build_ok(-1, [&](JsonbParseState** state) {
+        pushJsonbValue(state, WJB_BEGIN_ARRAY, nullptr);
         for (uint64 i = 0; i < SPI_processed; i++)
-            push_run_row(&state, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
-        Datum d = end_data_array(&state, target);
-        MemoryContextSwitchTo(old);
-        return d;
+            push_run_row(state, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+        pushJsonbValue(state, WJB_END_ARRAY, nullptr);
     });
-    return finish(result);
 }
 
 Datum Call::row_jsonb() const {
@@ -360,12 +327,14 @@ Datum Call::failed_run(ErrorCode code, std::string_view message, std::string_vie
     return finish(jsonb_from_text(text));
 }
 
-std::string text_argument(FunctionCallInfo fcinfo, int n) {
+std::string text_string(Datum value) {
     return guard([&] {
-        text* t = PG_GETARG_TEXT_PP(n);
+        text* t = DatumGetTextPP(value);
         return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
     });
 }
+
+std::string text_argument(FunctionCallInfo fcinfo, int n) { return text_string(PG_GETARG_DATUM(n)); }
 
 Jsonb* jsonb_argument(FunctionCallInfo fcinfo, int n) {
     return guard([&] { return PG_GETARG_JSONB_P(n); });

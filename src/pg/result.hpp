@@ -77,10 +77,19 @@ public:
     FunctionCallInfo fcinfo() const { return fcinfo_; }
 
 private:
+    // {"ok": true, ["created": created,] "data": <what push_data pushes>},
+    // built in a scratch context kept for the session and copied to the
+    // caller's memory; then finish(). push_data runs inside guard().
+    template <typename F>
+    Datum build_ok(int created, F&& push_data);
+
     FunctionCallInfo fcinfo_;
     MemoryContext caller_context_;
     bool connected_ = false;
 };
+
+// The characters of a text datum (detoasted if need be).
+std::string text_string(Datum value);
 
 // Argument helpers: each reads argument n, which must not be null.
 std::string text_argument(FunctionCallInfo fcinfo, int n);

@@ -130,9 +130,8 @@ void check_key_fits(const RunRow& row, Datum key, const pg_uuid_t& project) {
     std::optional<int32> input_version;
     if (!null) input_version = DatumGetInt32(version);
     Datum pipeline = row.get(c.pipeline_version, &null);
-    std::string key_text = guard([&] { return std::string(TextDatumGetCString(key)); });
-    std::string pipeline_text;
-    if (!null) pipeline_text = guard([&] { return std::string(TextDatumGetCString(pipeline)); });
+    std::string key_text = text_string(key);
+    std::string pipeline_text = null ? std::string() : text_string(pipeline);
     if (key_fits_run(key_text, uuid_text(project), input_version, pipeline_text)) return;
     throw Violation(sqlstate::foreign_generation_key,
                     "idempotency key \"" + key_text +
@@ -192,7 +191,7 @@ int32 check_ordinary_insert(FunctionCallInfo fcinfo, const RunRow& row) {
         RunStatus newest = status_from_oid(DatumGetObjectId(call.value(0, 1, &null)));
         if (newest != RunStatus::failed) {
             std::string holder = uuid_text(*DatumGetUUIDP(call.value(0, 3, &null)));
-            std::string key_text = guard([&] { return std::string(TextDatumGetCString(key)); });
+            std::string key_text = text_string(key);
             throw Violation(ERRCODE_UNIQUE_VIOLATION,
                             "idempotency key \"" + key_text + "\" is held by run " + holder +
                                 ", which is " + std::string(status_label(newest)),
