@@ -133,6 +133,22 @@ FROM project_runs WHERE project_id = :gen AND pipeline_version = 'flaky.v1' AND 
 SELECT writes AS kept_writes FROM step_switch;
 SELECT attempt, status FROM project_runs WHERE project_id = :gen AND pipeline_version = 'flaky.v1' ORDER BY attempt;
 
+-- A step that outlives statement_timeout (or meets a cancel request) fails
+-- like any other step: the run is kept as failed with SQLSTATE 57014, the
+-- later step is skipped, and the call returns; the session stays usable.
+CREATE FUNCTION slow_evidence(run_id uuid, input jsonb, context jsonb) RETURNS jsonb
+LANGUAGE sql AS $$ SELECT pg_sleep(30); SELECT '{"count": 0}'::jsonb $$;
+INSERT INTO project_runs_pipeline_steps VALUES ('slow.v1', 'collect_evidence', 'slow_evidence(uuid,jsonb,jsonb)');
+SET statement_timeout = '300ms';
+SELECT r->>'ok' AS ok, r->'error'->>'code' AS code, r->'data'->'error_detail' AS detail,
+       (SELECT string_agg(s->>'name' || ' ' || (s->>'status'), ', ')
+        FROM jsonb_array_elements(r->'data'->'metrics'->'steps') s) AS steps
+FROM project_runs_generate(:gen, NULL, 'slow.v1') AS r;
+RESET statement_timeout;
+SELECT r.status, string_agg(coalesce(e.from_status::text, '-') || '>' || e.to_status, ' ' ORDER BY e.at) AS events
+FROM project_runs r JOIN project_run_events e ON e.run_id = r.id
+WHERE r.project_id = :gen AND r.pipeline_version = 'slow.v1' GROUP BY r.id, r.status;
+
 -- The registry is read once per session and again when it changes: a step
 -- registered, replaced or removed counts from the next call on, within a
 -- transaction too, and a change rolled back is forgotten.
