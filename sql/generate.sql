@@ -149,6 +149,46 @@ SELECT r.status, string_agg(coalesce(e.from_status::text, '-') || '>' || e.to_st
 FROM project_runs r JOIN project_run_events e ON e.run_id = r.id
 WHERE r.project_id = :gen AND r.pipeline_version = 'slow.v1' GROUP BY r.id, r.status;
 
+-- A step may add metrics to its run, and they are kept; it may not move its
+-- run on (through the functions or an UPDATE): the step then fails with
+-- 55000, its writes are rolled back, and the orchestrator fails the run.
+CREATE FUNCTION metering_step(run_id uuid, input jsonb, context jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM project_runs_update_metrics(run_id, '{"tokens": 42}');
+    RETURN '{"count": 0}';
+END
+$$;
+CREATE FUNCTION finishing_step(run_id uuid, input jsonb, context jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE step_switch SET writes = writes + 100;
+    CASE context->>'pipeline_version'
+        WHEN 'finish.v1' THEN PERFORM project_runs_set_succeeded(run_id, '{"by": "step"}');
+        WHEN 'finish.v2' THEN PERFORM project_runs_set_failed(run_id, 'MINE', 'the step gave up');
+        ELSE UPDATE project_runs SET status = 'failed', error_code = 'MINE' WHERE id = run_id;
+    END CASE;
+    RETURN '{"count": 0}';
+END
+$$;
+INSERT INTO project_runs_pipeline_steps VALUES
+    ('meter.v1', 'collect_evidence', 'metering_step(uuid,jsonb,jsonb)'),
+    ('finish.v1', 'collect_evidence', 'finishing_step(uuid,jsonb,jsonb)'),
+    ('finish.v2', 'collect_evidence', 'finishing_step(uuid,jsonb,jsonb)'),
+    ('finish.v3', 'collect_evidence', 'finishing_step(uuid,jsonb,jsonb)');
+SELECT r->'data'->>'status' AS status, r->'data'->'metrics'->'tokens' AS tokens,
+       jsonb_array_length(r->'data'->'metrics'->'steps') AS steps
+FROM project_runs_generate(:gen, NULL, 'meter.v1') AS r;
+SELECT v AS pipeline, r->'error'->>'code' AS code,
+       regexp_replace(r->'data'->'error_detail'->>'message', '[0-9a-f-]{36}', '<id>') AS message,
+       r->'data'->'error_detail'->>'sqlstate' AS sqlstate, r->'data'->>'error_code' AS run_error,
+       r->'data'->'output' AS output
+FROM unnest(ARRAY['finish.v1', 'finish.v2', 'finish.v3']) v, project_runs_generate(:gen, NULL, v) AS r;
+SELECT r.pipeline_version, string_agg(coalesce(e.from_status::text, '-') || '>' || e.to_status, ' ' ORDER BY e.at) AS events
+FROM project_runs r JOIN project_run_events e ON e.run_id = r.id
+WHERE r.project_id = :gen AND r.pipeline_version LIKE 'finish.v%' GROUP BY r.pipeline_version ORDER BY 1;
+SELECT writes AS kept_writes FROM step_switch;
+
 -- The registry is read once per session and again when it changes: a step
 -- registered, replaced or removed counts from the next call on, within a
 -- transaction too, and a change rolled back is forgotten.

@@ -325,9 +325,11 @@ const StatementText statement_texts[] = {
      "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'queued' "
      "RETURNING 1",
      "u"},
-    // generate's last write: the metrics are the complete document
+    // generate's last write: the pipeline's metrics merged over any that a
+    // registered step added to its run (merging into '{}' gives $3 as it is)
     {Statement::succeed_generated_run,
-     "UPDATE {s}.project_runs AS r SET status = 'succeeded', output = $2, metrics = $3 "
+     "UPDATE {s}.project_runs AS r SET status = 'succeeded', output = $2, "
+     "metrics = {s}.project_runs_merge_metrics(r.metrics, $3) "
      "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'running' "
      "RETURNING r.*",
      "ujj"},

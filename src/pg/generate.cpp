@@ -164,6 +164,31 @@ std::string call_registered_step(const Call& call, Oid function, Datum run_id, D
     return is_null ? std::string("null") : call.jsonb_text(result);
 }
 
+// A registered step may add metrics to its run (project_runs_update_metrics)
+// but not move it on: only the orchestrator finishes the runs it executes.
+// Raises, inside the step's subtransaction, when the run is no longer
+// running, so that the step fails and its writes, the transition among
+// them, are rolled back.
+void require_still_running(Call& call, const pg_uuid_t& run_id) {
+    Datum id = UUIDPGetDatum(const_cast<pg_uuid_t*>(&run_id));
+    RunStatus current;
+    {
+        LedgerOwnerScope owner;
+        if (call.run(Statement::run_status, {id}, nullptr, false, 1) != 1)
+            throw std::runtime_error("the running run is gone");
+        bool is_null;
+        current = status_from_oid(DatumGetObjectId(call.value(0, 1, &is_null)));
+    }
+    if (current == RunStatus::running) return;
+    std::string message = "the step moved run " + uuid_text(run_id) + " to " +
+                          std::string(status_label(current)) +
+                          "; only project_runs_generate finishes the runs it executes";
+    guard([&] {
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg_internal("%s", message.c_str())));
+    });
+}
+
 // The resolved input of a run.
 struct Input {
     int32 version = 0;
@@ -269,6 +294,7 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
             Oid function = steps[i].function;
             failure = in_subtransaction([&] {
                 output = call_registered_step(call, function, id, input.datum, context_jsonb);
+                require_still_running(call, run_id);
             });
         } else {
             try {
