@@ -45,35 +45,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# sqlstate_of DB SQL [SESSION-SETUP]: runs SQL in DB (after SESSION-SETUP)
-# and prints "SQLSTATE: message" of the error it raised, or "no error".
-sqlstate_of() {
-    { [ -n "${3:-}" ] && echo "$3;"; cat; } <<'SQL' | psql_db -d "$1" -v q="$2"
-CREATE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE st text; m text;
-BEGIN
-    EXECUTE q;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, m = MESSAGE_TEXT;
-    RETURN st || ': ' || m;
-END
-$f$;
-SELECT pg_temp.sqlstate_of(:'q');
-SQL
-}
-
-# expect_sqlstate DB CODE WHAT SQL [SESSION-SETUP]
-expect_sqlstate() {
-    local got
-    got="$(sqlstate_of "$1" "$4" "${5:-}" 2>&1)" || true
-    if [ "${got%%:*}" != "$2" ]; then
-        fail "$1: $3: expected SQLSTATE $2, got '$got'"
-    else
-        echo "ok: $1: $3 -> $got"
-    fi
-}
-
 # --------------------------------------------------------------------------
 # The source database.
 # --------------------------------------------------------------------------
@@ -90,19 +61,6 @@ INSERT INTO projects (id, user_id, name)
 INSERT INTO project_inputs (project_id, version, status, input_json)
     VALUES ('$project', 1, 'final', '{"topic": "restore"}');
 SQL
-
-# call_ok DB EXPR: prints data.id of a function's result, and records a
-# failure when the call did not return ok.
-call_ok() {
-    local out
-    out="$(psql_db -d "$1" -c "SELECT r->>'ok', r->'data'->>'id' FROM (SELECT $2 AS r) s")"
-    if [ "${out%%|*}" != "true" ]; then
-        fail "$1: $2 did not return ok: $(psql_db -d "$1" -c "SELECT $2")"
-        echo "00000000-0000-0000-0000-000000000000"
-        return 0
-    fi
-    echo "${out#*|}"
-}
 
 queued="$(call_ok "$src" "project_runs_create('$project', 1, 'v1', 'key-queued')")"
 running="$(call_ok "$src" "project_runs_create('$project', 1, 'v1', 'key-running')")"
@@ -130,11 +88,8 @@ check_eq "source: events" "16" "$(psql_db -d "$src" -c "SELECT count(*) FROM pro
 
 # fingerprint DB: md5 of every row of the ledger's tables, one per table.
 fingerprint() {
+    ledger_fingerprint "$1"
     psql_db -d "$1" <<'SQL'
-SELECT 'runs ' || count(*) || ' ' || md5(coalesce(string_agg(to_jsonb(r)::text, ',' ORDER BY r.id), ''))
-FROM project_runs r;
-SELECT 'events ' || count(*) || ' ' || md5(coalesce(string_agg(to_jsonb(e)::text, ',' ORDER BY to_jsonb(e)::text), ''))
-FROM project_run_events e;
 SELECT 'settings ' || count(*) || ' ' || md5(coalesce(string_agg(to_jsonb(s)::text, ',' ORDER BY s.name), ''))
 FROM project_runs_settings s;
 SELECT 'projects ' || count(*) FROM projects;

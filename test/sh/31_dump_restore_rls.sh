@@ -126,15 +126,7 @@ fi
 # --------------------------------------------------------------------------
 # The restored database.
 # --------------------------------------------------------------------------
-fingerprint() {
-    psql_db -d "$1" <<'SQL'
-SELECT 'runs ' || count(*) || ' ' || md5(coalesce(string_agg(to_jsonb(r)::text, ',' ORDER BY r.id), ''))
-FROM project_runs r;
-SELECT 'events ' || count(*) || ' ' || md5(coalesce(string_agg(to_jsonb(e)::text, ',' ORDER BY to_jsonb(e)::text), ''))
-FROM project_run_events e;
-SQL
-}
-check_eq "restored rows equal the source's" "$(fingerprint "$src")" "$(fingerprint "$dst")"
+check_eq "restored rows equal the source's" "$(ledger_fingerprint "$src")" "$(ledger_fingerprint "$dst")"
 
 # RLS and policies.
 check_eq "relrowsecurity on project_runs, project_run_events" "project_run_events|true project_runs|true" \

@@ -24,6 +24,59 @@ check_eq() {
     if [ "$2" != "$3" ]; then fail "$1: expected '$2', got '$3'"; else echo "ok: $1 = $3"; fi
 }
 
+# sqlstate_of DB SQL [SESSION-SETUP]: runs SQL in DB (after SESSION-SETUP)
+# and prints "SQLSTATE: message" of the error it raised, or "no error".
+sqlstate_of() {
+    { [ -n "${3:-}" ] && echo "$3;"; cat; } <<'SQL' | psql_db -d "$1" -v q="$2"
+CREATE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE st text; m text;
+BEGIN
+    EXECUTE q;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, m = MESSAGE_TEXT;
+    RETURN st || ': ' || m;
+END
+$f$;
+SELECT pg_temp.sqlstate_of(:'q');
+SQL
+}
+
+# expect_sqlstate DB CODE WHAT SQL [SESSION-SETUP]
+expect_sqlstate() {
+    local got
+    got="$(sqlstate_of "$1" "$4" "${5:-}" 2>&1)" || true
+    if [ "${got%%:*}" != "$2" ]; then
+        fail "$1: $3: expected SQLSTATE $2, got '$got'"
+    else
+        echo "ok: $1: $3 -> $got"
+    fi
+}
+
+# call_ok DB EXPR: prints data.id of a function's result, and records a
+# failure when the call did not return ok.
+call_ok() {
+    local out
+    out="$(psql_db -d "$1" -c "SELECT r->>'ok', r->'data'->>'id' FROM (SELECT $2 AS r) s")"
+    if [ "${out%%|*}" != "true" ]; then
+        fail "$1: $2 did not return ok: $(psql_db -d "$1" -c "SELECT $2")"
+        echo "00000000-0000-0000-0000-000000000000"
+        return 0
+    fi
+    echo "${out#*|}"
+}
+
+# ledger_fingerprint DB: the count and md5 of every row of project_runs and
+# of project_run_events, a line each.
+ledger_fingerprint() {
+    psql_db -d "$1" <<'SQL'
+SELECT 'runs ' || count(*) || ' ' || md5(coalesce(string_agg(to_jsonb(r)::text, ',' ORDER BY r.id), ''))
+FROM project_runs r;
+SELECT 'events ' || count(*) || ' ' || md5(coalesce(string_agg(to_jsonb(e)::text, ',' ORDER BY to_jsonb(e)::text), ''))
+FROM project_run_events e;
+SQL
+}
+
 # ensure_supabase_roles SCRIPT: creates the roles anon, authenticated and
 # service_role (cluster-wide) where missing and adds them to the caller's
 # created_roles array, for drop_created_roles. Needs psql_db.
