@@ -31,6 +31,7 @@ cd "$ROOT" || exit 1
 CLUSTER_GUCS=(
     "shared_preload_libraries="
     "max_prepared_transactions=10"
+    "wal_level=logical"
 )
 
 SH_TEST_TIMEOUT=600     # seconds per test/sh script

@@ -57,7 +57,14 @@ CREATE TABLE @extschema@.project_run_events (
 );
 COMMENT ON TABLE @extschema@.project_run_events IS
     'One row per insert and per status change of a run, appended by the project_runs trigger.';
-CREATE INDEX project_run_events_run_idx ON @extschema@.project_run_events (run_id, at);
+-- A run reaches each status once, so (run_id, to_status) names an event:
+-- unique, and the table's replica identity, so that logical replication
+-- can publish project_runs_purge's deletes and a subscriber applies them by
+-- index.
+CREATE UNIQUE INDEX project_run_events_run_status_idx
+    ON @extschema@.project_run_events (run_id, to_status);
+ALTER TABLE @extschema@.project_run_events
+    REPLICA IDENTITY USING INDEX project_run_events_run_status_idx;
 
 -- Where the application's tables live, when not in this schema. Written by
 -- the extension's owner only.

@@ -14,6 +14,7 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_enum.h"
 #include "datatype/timestamp.h"
+#include "replication/logicalworker.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
@@ -488,14 +489,22 @@ pg_uuid_t new_run_uuid() {
     return uuid;
 }
 
-bool is_restore_session(Oid relid) {
-    if (row_security) return false;
+namespace {
+
+// True when the current user bypasses row-level security on rel.
+bool bypasses_rls(Oid relid) {
     return guard([&] {
         Oid user = GetUserId();
         return superuser_arg(user) || has_bypassrls_privilege(user) ||
                pg_class_ownercheck(relid, user);
     });
 }
+
+}  // namespace
+
+bool is_restore_session(Oid relid) { return !row_security && bypasses_rls(relid); }
+
+bool is_replication_apply(Oid relid) { return IsLogicalWorker() && bypasses_rls(relid); }
 
 SessionFlags& session_flags() { return g_flags; }
 

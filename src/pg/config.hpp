@@ -105,6 +105,11 @@ pg_uuid_t new_run_uuid();
 // the table's owner).
 bool is_restore_session(Oid relid);
 
+// True in a logical replication worker (a subscription's apply or table
+// synchronization) whose role bypasses row-level security on rel: it
+// replays rows and changes that the publisher's triggers already checked.
+bool is_replication_apply(Oid relid);
+
 // Whose projects the caller sees: row-level security on project_runs
 // decides, exactly as it does for the table itself.
 enum class Scope { all, user, none };

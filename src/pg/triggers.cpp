@@ -211,7 +211,23 @@ int32 check_ordinary_insert(FunctionCallInfo fcinfo, const RunRow& row) {
     return attempt;
 }
 
-// The checks of a complete row inserted by a restore session.
+// Refuses a row whose started_at or finished_at comes before created_at,
+// or finished_at before started_at.
+void check_timestamp_order(const RunRow& row, const std::string& what) {
+    const RunColumns& c = catalog().runs;
+    bool null;
+    TimestampTz created = DatumGetTimestampTz(row.get(c.created_at, &null));
+    TimestampTz started = DatumGetTimestampTz(row.get(c.started_at, &null));
+    bool no_start = null;
+    TimestampTz finished = DatumGetTimestampTz(row.get(c.finished_at, &null));
+    bool no_finish = null;
+    if ((!no_start && started < created) || (!no_finish && finished < created) ||
+        (!no_start && !no_finish && finished < started))
+        throw Violation(sqlstate::invalid_run_fields, what + " has timestamps out of order");
+}
+
+// The checks of a complete row inserted by a restore session or a logical
+// replication worker.
 void check_restored_run(const RunRow& row) {
     const RunColumns& c = catalog().runs;
     std::string run = row.id_text();
@@ -223,15 +239,7 @@ void check_restored_run(const RunRow& row) {
     bool null;
     if (DatumGetInt32(row.get(c.attempt, &null)) < 1)
         throw Violation(sqlstate::invalid_run_fields, "restored run " + run + " has an attempt below 1");
-    TimestampTz created = DatumGetTimestampTz(row.get(c.created_at, &null));
-    TimestampTz started = DatumGetTimestampTz(row.get(c.started_at, &null));
-    bool no_start = null;
-    TimestampTz finished = DatumGetTimestampTz(row.get(c.finished_at, &null));
-    bool no_finish = null;
-    if ((!no_start && started < created) || (!no_finish && finished < created) ||
-        (!no_start && !no_finish && finished < started))
-        throw Violation(sqlstate::invalid_run_fields,
-                        "restored run " + run + " has timestamps out of order");
+    check_timestamp_order(row, "restored run " + run);
 }
 
 // Appends one row to project_run_events: straight into the heap and its
@@ -295,7 +303,8 @@ const Catalog& loaded_catalog(FunctionCallInfo fcinfo) {
 
 // BEFORE INSERT on project_runs: sets id, created_at and attempt, and
 // refuses anything but a queued run of an existing project. A restore
-// session may insert a complete, consistent row as it is.
+// session or a logical replication worker may insert a complete, consistent
+// row as it is.
 PR_FUNCTION(project_runs_guard_insert) {
     TriggerData* td = trigger_data(fcinfo, "project_runs_guard_insert");
     HeapTuple tuple = td->tg_trigtuple;
@@ -305,7 +314,7 @@ PR_FUNCTION(project_runs_guard_insert) {
     RunRow row(tuple, desc);
     Oid relid = RelationGetRelid(td->tg_relation);
     bool restore = is_restore_session(relid);
-    if (restore && !row.is_null(c.id)) {
+    if ((restore || is_replication_apply(relid)) && !row.is_null(c.id)) {
         check_restored_run(row);
         return PointerGetDatum(tuple);
     }
@@ -324,7 +333,9 @@ PR_FUNCTION(project_runs_guard_insert) {
 }
 
 // BEFORE UPDATE on project_runs: legal transitions only, finished runs
-// frozen, identity columns fixed; sets started_at and finished_at.
+// frozen, identity columns fixed; sets started_at and finished_at. A logical
+// replication worker replays the publisher's transition as it is: its
+// timestamps are kept (write-once still), and its event arrives on its own.
 PR_FUNCTION(project_runs_guard_update) {
     TriggerData* td = trigger_data(fcinfo, "project_runs_guard_update");
     TupleDesc desc = td->tg_relation->rd_att;
@@ -354,13 +365,15 @@ PR_FUNCTION(project_runs_guard_update) {
     Transition transition = classify_transition(from, to);
     if (transition == Transition::illegal)
         throw Violation(sqlstate::illegal_transition, "run " + run() + " cannot go from " + move());
-    if (!same_value(old_row, new_row, c.started_at, desc)) refuse_server_column("started_at", run());
-    if (!same_value(old_row, new_row, c.finished_at, desc))
-        refuse_server_column("finished_at", run());
+    bool replica = is_replication_apply(RelationGetRelid(td->tg_relation));
+    for (const auto& [column, name] : {std::pair{c.started_at, "started_at"},
+                                       std::pair{c.finished_at, "finished_at"}})
+        if (!same_value(old_row, new_row, column, desc) && !(replica && old_row.is_null(column)))
+            refuse_server_column(name, run());
 
     HeapTuple result = td->tg_newtuple;
     Datum now = TimestampTzGetDatum(GetCurrentTimestamp());
-    if (transition == Transition::allowed) {
+    if (transition == Transition::allowed && !replica) {
         int columns[] = {to == RunStatus::running ? c.started_at : c.finished_at};
         Datum values[] = {now};
         bool nulls[] = {false};
@@ -371,11 +384,12 @@ PR_FUNCTION(project_runs_guard_update) {
     if (auto problem = check_shape(RunRow(result, desc).shape()))
         throw Violation(sqlstate::invalid_run_fields,
                         "run " + run() + " cannot go from " + move() + ": " + *problem);
+    if (replica) check_timestamp_order(new_row, "run " + run());
     if (!same_value(old_row, new_row, c.metrics, desc)) check_metrics(new_row, "run " + run());
     // The transition's event is appended here rather than in an AFTER
     // trigger: the row is locked by now and the update goes ahead, and any
     // error after this point rolls the event back with it.
-    if (transition == Transition::allowed) append_event(new_row, true, from, to, now);
+    if (transition == Transition::allowed && !replica) append_event(new_row, true, from, to, now);
     return PointerGetDatum(result);
 }
 
@@ -387,19 +401,22 @@ PR_FUNCTION(project_runs_log_event) {
     TupleDesc desc = td->tg_relation->rd_att;
     const RunColumns& c = loaded_catalog(fcinfo).runs;
     RunRow row(td->tg_trigtuple, desc);
-    if (is_restore_session(RelationGetRelid(td->tg_relation)) &&
+    Oid relid = RelationGetRelid(td->tg_relation);
+    if ((is_restore_session(relid) || is_replication_apply(relid)) &&
         ordinary_inserts_in_restore().erase(row.id_text()) == 0)
-        return PointerGetDatum(nullptr);  // a restored run: its events are restored too
+        return PointerGetDatum(nullptr);  // a restored or replicated run: so are its events
     bool null;
     append_event(row, false, RunStatus::queued, RunStatus::queued, row.get(c.created_at, &null));
     return PointerGetDatum(nullptr);
 }
 
 // BEFORE DELETE on project_runs: runs are append-only; only
-// project_runs_purge deletes.
+// project_runs_purge deletes (and a logical replication worker replays the
+// publisher's purge).
 PR_FUNCTION(project_runs_guard_delete) {
     TriggerData* td = trigger_data(fcinfo, "project_runs_guard_delete");
-    if (session_flags().purging) return PointerGetDatum(td->tg_trigtuple);
+    if (session_flags().purging || is_replication_apply(RelationGetRelid(td->tg_relation)))
+        return PointerGetDatum(td->tg_trigtuple);
     Call call(fcinfo);
     call.connect();
     RunRow row(td->tg_trigtuple, td->tg_relation->rd_att);
@@ -421,21 +438,22 @@ PR_FUNCTION(project_runs_guard_truncate) {
 }
 
 // BEFORE INSERT, UPDATE or DELETE on project_run_events: only the runs
-// trigger appends (directly, without firing this) and a restore session
-// replays; nothing changes or
-// deletes an event but project_runs_purge.
+// trigger appends (directly, without firing this), and a restore session or
+// a logical replication worker replays; nothing changes an event, and only
+// project_runs_purge (or its replay by a replication worker) deletes one.
 PR_FUNCTION(project_runs_guard_events) {
     TriggerData* td = trigger_data(fcinfo, "project_runs_guard_events");
     const SessionFlags& flags = session_flags();
+    Oid relid = RelationGetRelid(td->tg_relation);
     if (TRIGGER_FIRED_BY_INSERT(td->tg_event)) {
-        if (is_restore_session(RelationGetRelid(td->tg_relation)))
+        if (is_restore_session(relid) || is_replication_apply(relid))
             return PointerGetDatum(td->tg_trigtuple);
         throw Violation(sqlstate::events_append_only,
                         "project_run_events is written only by the project_runs trigger",
                         "Events are appended when a run is inserted or changes status.");
     }
     if (TRIGGER_FIRED_BY_DELETE(td->tg_event)) {
-        if (flags.purging) return PointerGetDatum(td->tg_trigtuple);
+        if (flags.purging || is_replication_apply(relid)) return PointerGetDatum(td->tg_trigtuple);
         throw Violation(sqlstate::events_append_only,
                         "events of project_run_events cannot be deleted: the log is append-only",
                         "", "The database owner can erase a project's runs with project_runs_purge.");

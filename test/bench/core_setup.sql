@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS bench_floor_events (
     to_status project_run_status NOT NULL,
     at timestamptz NOT NULL
 );
-CREATE INDEX IF NOT EXISTS bench_floor_events_run_idx ON bench_floor_events (run_id, at);
+CREATE UNIQUE INDEX IF NOT EXISTS bench_floor_events_run_status_idx
+    ON bench_floor_events (run_id, to_status);
 
 -- n create -> set_running -> set_succeeded cycles through the extension,
 -- committing every `batch` cycles. Raises when any call does not return ok.
