@@ -70,6 +70,17 @@ SELECT brief(project_runs_list(:alpha, 2147483647));
 SELECT project_runs_list(:alpha, -5)->'error' AS error;
 SELECT brief(project_runs_list(:alpha, 1000)) AS at_the_limit;
 
+-- In a read-only transaction (BEGIN READ ONLY, a hot standby) the reading
+-- functions answer; a call that has to write raises PostgreSQL's own 25006,
+-- which PostgREST answers with 405, and writes nothing.
+BEGIN READ ONLY;
+SELECT brief(project_runs_latest(:alpha)) AS latest, brief(project_runs_list(:alpha)) AS list,
+       (project_runs_dashboard()->>'ok') AS dashboard,
+       brief(project_runs_get_by_idempotency_key('no such key')) AS by_key;
+SELECT expect_error($$SELECT project_runs_create('00000000-0000-4000-8000-00000000000a', 1, 'ro.v1')$$);
+SELECT expect_error($$SELECT project_runs_set_running('00000000-0000-4000-8000-000000000000')$$);
+ROLLBACK;
+
 -- Only the run above and the call at the pipeline_version limit wrote anything.
 SELECT count(*) - :runs_before AS new_runs FROM project_runs;
 SELECT 1 AS session_still_usable;
