@@ -287,10 +287,14 @@ const StatementText statement_texts[] = {
      "AND ($3 IS NULL OR x.created_at OPERATOR(pg_catalog.<) $3) "
      "ORDER BY x.created_at DESC, x.id DESC LIMIT $2",
      "uiT"},
+    // project_runs_purge: the project's runs first, then every event of the
+    // runs deleted (a statement of its own, so that it sees the events of
+    // the transitions the first one waited for)
     {Statement::purge_events,
-     "DELETE FROM {s}.project_run_events e WHERE e.project_id OPERATOR(pg_catalog.=) $1", "u"},
+     "DELETE FROM {s}.project_run_events e WHERE e.run_id OPERATOR(pg_catalog.=) ANY ($1)", "U"},
     {Statement::purge_runs,
-     "DELETE FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) $1", "u"},
+     "DELETE FROM {s}.project_runs r WHERE r.project_id OPERATOR(pg_catalog.=) $1 RETURNING r.id",
+     "u"},
     {Statement::project_owned,
      "SELECT 1 FROM {projects} p WHERE p.id OPERATOR(pg_catalog.=) $1 "
      "AND p.user_id OPERATOR(pg_catalog.=) $2",

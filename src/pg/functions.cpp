@@ -269,9 +269,14 @@ PR_FUNCTION(project_runs_purge) {
     Datum project = UUIDPGetDatum(&project_id);
     uint64 events, runs;
     {
+        // The runs first: their DELETE waits for any transition in flight
+        // on them. The events' DELETE, a statement of its own, then sees
+        // the events those transitions appended, so that no event outlives
+        // its run. A run created meanwhile is not erased, nor its events.
         FlagScope purging(session_flags().purging);
-        events = call.run(Statement::purge_events, {project});
         runs = call.run(Statement::purge_runs, {project});
+        Datum ids = uuid_column_array(SPI_tuptable, runs);
+        events = call.run(Statement::purge_events, {ids});
     }
     return call.finish(call.jsonb_from_text(
         "{\"ok\": true, \"data\": {\"project_id\": " + json_quote(uuid_text(project_id)) +

@@ -18,7 +18,6 @@
 
 extern "C" {
 #include "utils/acl.h"
-#include "utils/array.h"
 #include "utils/resowner.h"
 }
 
@@ -505,15 +504,7 @@ PR_FUNCTION(project_runs_dashboard) {
         count = call.run(Statement::dashboard_user_projects, {UUIDPGetDatum(&scope.user)}, nullptr,
                          true);
     const SPITupleTable* projects = SPI_tuptable;  // kept by SPI until the call ends
-    Datum ids = guard([&] {
-        Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (count + 1)));
-        for (uint64 i = 0; i < count; i++) {
-            bool is_null;
-            elements[i] = SPI_getbinval(projects->vals[i], projects->tupdesc, 1, &is_null);
-        }
-        return PointerGetDatum(construct_array(elements, static_cast<int>(count), UUIDOID,
-                                               UUID_LEN, false, TYPALIGN_CHAR));
-    });
+    Datum ids = uuid_column_array(projects, count);
     LedgerOwnerScope owner;
     call.run(Statement::dashboard_last_runs, {ids}, nullptr, true);
     return call.ok_dashboard(projects, count);

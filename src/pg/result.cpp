@@ -361,6 +361,18 @@ std::string uuid_text(const pg_uuid_t& uuid) {
     return uuid_to_string(bytes);
 }
 
+Datum uuid_column_array(const SPITupleTable* rows, uint64 count) {
+    return guard([&] {
+        Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (count + 1)));
+        for (uint64 i = 0; i < count; i++) {
+            bool is_null;
+            elements[i] = SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &is_null);
+        }
+        return PointerGetDatum(construct_array(elements, static_cast<int>(count), UUIDOID,
+                                               UUID_LEN, false, TYPALIGN_CHAR));
+    });
+}
+
 // A NULL argument that must have a value.
 Datum null_argument(Call& call, const char* name) {
     return call.error(ErrorCode::invalid_argument, std::string(name) + " must not be null",

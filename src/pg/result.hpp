@@ -102,6 +102,9 @@ const char* json_kind_name(JsonKind kind);
 // The canonical text of a uuid.
 std::string uuid_text(const pg_uuid_t& uuid);
 
+// A uuid[] of the first column (a uuid) of the first count rows.
+Datum uuid_column_array(const SPITupleTable* rows, uint64 count);
+
 // Error results shared by the functions.
 Datum null_argument(Call& call, const char* name);
 Datum too_long(Call& call, const char* name, std::size_t limit);
