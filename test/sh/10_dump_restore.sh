@@ -62,23 +62,7 @@ INSERT INTO project_inputs (project_id, version, status, input_json)
     VALUES ('$project', 1, 'final', '{"topic": "restore"}');
 SQL
 
-queued="$(call_ok "$src" "project_runs_create('$project', 1, 'v1', 'key-queued')")"
-running="$(call_ok "$src" "project_runs_create('$project', 1, 'v1', 'key-running')")"
-call_ok "$src" "project_runs_set_running('$running')" >/dev/null
-call_ok "$src" "project_runs_update_metrics('$running', '{\"progress\": 0.5, \"steps\": [{\"name\": \"a\", \"status\": \"running\"}]}')" >/dev/null
-succeeded="$(call_ok "$src" "project_runs_create('$project', 1, 'v1', 'key-succeeded')")"
-call_ok "$src" "project_runs_set_running('$succeeded')" >/dev/null
-call_ok "$src" "project_runs_set_succeeded('$succeeded', '{\"summary\": {\"n\": 3, \"text\": \"caf\u00e9 \\\\ \\\"q\\\"\"}}', '{\"duration_ms\": 12, \"steps\": [{\"name\": \"a\", \"status\": \"succeeded\"}]}')" >/dev/null
-failed_q="$(call_ok "$src" "project_runs_create('$project', 1, 'v1', 'key-failed-queued')")"
-call_ok "$src" "project_runs_set_failed('$failed_q', 'INVALID_INPUTS', 'input_json is empty', '{\"step\": \"validate_inputs\"}', '{\"steps\": [{\"name\": \"validate_inputs\", \"status\": \"failed\"}]}')" >/dev/null
-failed_r="$(call_ok "$src" "project_runs_create('$project', 1, 'v1', 'key-failed-running')")"
-call_ok "$src" "project_runs_set_running('$failed_r')" >/dev/null
-call_ok "$src" "project_runs_set_failed('$failed_r', 'STEP_FAILED', 'collect_evidence raised', '{\"step\": \"collect_evidence\", \"sqlstate\": \"P0001\"}')" >/dev/null
-retry1="$(call_ok "$src" "project_runs_create('$project', 1, 'v1', 'key-retry')")"
-call_ok "$src" "project_runs_set_failed('$retry1', 'STEP_FAILED', 'first attempt')" >/dev/null
-retry2="$(call_ok "$src" "project_runs_create('$project', 1, 'v1', 'key-retry')")"
-no_input="$(call_ok "$src" "project_runs_create('$project', NULL, 'v1')")"
-call_ok "$src" "project_runs_set_failed('$no_input', 'NO_INPUTS', 'the project has no final input')" >/dev/null
+runs_in_every_state "$src" "$project"
 
 check_eq "source: runs by status" "failed:4 queued:2 running:1 succeeded:1" \
     "$(psql_db -d "$src" -c "SELECT string_agg(status || ':' || n, ' ' ORDER BY status::text) FROM (SELECT status, count(*) n FROM project_runs GROUP BY status) s")"

@@ -3,9 +3,8 @@
 # of a migration, or a reporting copy) receives every run and every event
 # exactly as the publisher has them, and the rules still bind its sessions.
 #
-#   1. A publisher database with runs in every state (queued, running with
-#      metrics, succeeded, failed from queued and from running, a retry as
-#      attempt 2, a generated run) publishes projects, project_inputs,
+#   1. A publisher database with runs in every state (runs_in_every_state,
+#      and a generated run) publishes projects, project_inputs,
 #      project_runs and project_run_events. A subscriber with the extension
 #      and empty tables subscribes. Asserted: the initial copy gives equal
 #      rows (md5 of every run and event) and no worker error.
@@ -67,19 +66,7 @@ INSERT INTO project_inputs (project_id, version, status, input_json) VALUES
     ('$purged', 1, 'final', '{"topic": "gone"}');
 SQL
 
-queued="$(call_ok "$pub" "project_runs_create('$project', 1, 'v1', 'key-queued')")"
-running="$(call_ok "$pub" "project_runs_create('$project', 1, 'v1', 'key-running')")"
-call_ok "$pub" "project_runs_set_running('$running')" >/dev/null
-call_ok "$pub" "project_runs_update_metrics('$running', '{\"progress\": 0.5}')" >/dev/null
-succeeded="$(call_ok "$pub" "project_runs_create('$project', 1, 'v1', 'key-succeeded')")"
-call_ok "$pub" "project_runs_set_running('$succeeded')" >/dev/null
-call_ok "$pub" "project_runs_set_succeeded('$succeeded', '{\"summary\": {\"n\": 3}}', '{\"duration_ms\": 12}')" >/dev/null
-failed_q="$(call_ok "$pub" "project_runs_create('$project', 1, 'v1', 'key-failed-queued')")"
-call_ok "$pub" "project_runs_set_failed('$failed_q', 'INVALID_INPUTS', 'input_json is empty')" >/dev/null
-retry1="$(call_ok "$pub" "project_runs_create('$project', 1, 'v1', 'key-retry')")"
-call_ok "$pub" "project_runs_set_running('$retry1')" >/dev/null
-call_ok "$pub" "project_runs_set_failed('$retry1', 'STEP_FAILED', 'first attempt', '{\"step\": \"collect_evidence\"}')" >/dev/null
-call_ok "$pub" "project_runs_create('$project', 1, 'v1', 'key-retry')" >/dev/null
+runs_in_every_state "$pub" "$project"
 call_ok "$pub" "project_runs_generate('$project', 1)" >/dev/null
 call_ok "$pub" "project_runs_generate('$purged', 1)" >/dev/null
 
@@ -119,7 +106,7 @@ caught_up() {
     check_eq "$1: subscription worker errors" "0" "$(worker_errors)"
 }
 
-check_eq "publisher: runs by status" "failed:2 queued:2 running:1 succeeded:3" \
+check_eq "publisher: runs by status" "failed:4 queued:2 running:1 succeeded:3" \
     "$(psql_db -d "$pub" -c "SELECT string_agg(status || ':' || n, ' ' ORDER BY status::text) FROM (SELECT status, count(*) n FROM project_runs GROUP BY status) s")"
 caught_up "initial copy"
 

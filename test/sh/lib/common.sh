@@ -66,6 +66,32 @@ call_ok() {
     echo "${out#*|}"
 }
 
+# runs_in_every_state DB PROJECT: makes, through the functions, runs of
+# PROJECT (which needs a final input 1) in every state, and sets their ids:
+# queued, running (with metrics), succeeded (output with escapes and
+# non-ASCII text, metrics), failed_q (failed from queued, with detail and
+# metrics), failed_r (failed from running), retry1 (failed) and retry2 (its
+# attempt 2, queued), no_input (failed without an input version).
+runs_in_every_state() {
+    queued="$(call_ok "$1" "project_runs_create('$2', 1, 'v1', 'key-queued')")"
+    running="$(call_ok "$1" "project_runs_create('$2', 1, 'v1', 'key-running')")"
+    call_ok "$1" "project_runs_set_running('$running')" >/dev/null
+    call_ok "$1" "project_runs_update_metrics('$running', '{\"progress\": 0.5, \"steps\": [{\"name\": \"a\", \"status\": \"running\"}]}')" >/dev/null
+    succeeded="$(call_ok "$1" "project_runs_create('$2', 1, 'v1', 'key-succeeded')")"
+    call_ok "$1" "project_runs_set_running('$succeeded')" >/dev/null
+    call_ok "$1" "project_runs_set_succeeded('$succeeded', '{\"summary\": {\"n\": 3, \"text\": \"caf\u00e9 \\\\ \\\"q\\\"\"}}', '{\"duration_ms\": 12, \"steps\": [{\"name\": \"a\", \"status\": \"succeeded\"}]}')" >/dev/null
+    failed_q="$(call_ok "$1" "project_runs_create('$2', 1, 'v1', 'key-failed-queued')")"
+    call_ok "$1" "project_runs_set_failed('$failed_q', 'INVALID_INPUTS', 'input_json is empty', '{\"step\": \"validate_inputs\"}', '{\"steps\": [{\"name\": \"validate_inputs\", \"status\": \"failed\"}]}')" >/dev/null
+    failed_r="$(call_ok "$1" "project_runs_create('$2', 1, 'v1', 'key-failed-running')")"
+    call_ok "$1" "project_runs_set_running('$failed_r')" >/dev/null
+    call_ok "$1" "project_runs_set_failed('$failed_r', 'STEP_FAILED', 'collect_evidence raised', '{\"step\": \"collect_evidence\", \"sqlstate\": \"P0001\"}')" >/dev/null
+    retry1="$(call_ok "$1" "project_runs_create('$2', 1, 'v1', 'key-retry')")"
+    call_ok "$1" "project_runs_set_failed('$retry1', 'STEP_FAILED', 'first attempt')" >/dev/null
+    retry2="$(call_ok "$1" "project_runs_create('$2', 1, 'v1', 'key-retry')")"
+    no_input="$(call_ok "$1" "project_runs_create('$2', NULL, 'v1')")"
+    call_ok "$1" "project_runs_set_failed('$no_input', 'NO_INPUTS', 'the project has no final input')" >/dev/null
+}
+
 # ledger_fingerprint DB: the count and md5 of every row of project_runs and
 # of project_run_events, a line each.
 ledger_fingerprint() {
