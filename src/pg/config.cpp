@@ -10,11 +10,14 @@
 #include "pg/guard.hpp"
 
 extern "C" {
+#include "access/table.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_enum.h"
 #include "datatype/timestamp.h"
 #include "replication/logicalworker.h"
+#include "storage/bufmgr.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
@@ -386,6 +389,41 @@ struct PlanSlot {
 };
 PlanSlot g_plans[static_cast<int>(Statement::count)];
 
+// Plans made while project_runs was nearly empty (or while ANALYZE said it
+// was) scan it sequentially. PostgreSQL plans them again only when ANALYZE
+// changes the table's statistics, which a long transaction never sees: a
+// loop of thousands of generate calls on a new table would read the whole
+// table on every call. So every plan_check_interval plan lookups, the
+// table's size is compared with its size at the last check that mattered;
+// when a table of fewer than plan_check_blocks blocks has grown fourfold,
+// its relcache entry is invalidated (as ANALYZE does), and the cached plans
+// that use it are made again at the current size on their next use.
+constexpr unsigned plan_check_interval = 256;
+constexpr BlockNumber plan_check_blocks = 1024;
+unsigned g_plan_lookups = 0;
+Oid g_runs_relid = InvalidOid;                   // the table g_runs_blocks measured
+BlockNumber g_runs_blocks = InvalidBlockNumber;  // unknown yet
+
+void replan_when_outgrown(const Catalog& c) {
+    if (!OidIsValid(c.runs_relid) || RecoveryInProgress()) return;
+    if (c.runs_relid != g_runs_relid) {  // a new session, or the extension made anew
+        g_runs_relid = c.runs_relid;
+        g_runs_blocks = InvalidBlockNumber;
+    }
+    if (g_runs_blocks != InvalidBlockNumber && g_runs_blocks >= plan_check_blocks) return;
+    guard([&] {
+        Relation rel = table_open(c.runs_relid, AccessShareLock);
+        BlockNumber blocks = RelationGetNumberOfBlocks(rel);
+        table_close(rel, AccessShareLock);
+        if (g_runs_blocks == InvalidBlockNumber) {
+            g_runs_blocks = blocks;
+        } else if (blocks >= 16 && blocks >= 4 * g_runs_blocks) {
+            CacheInvalidateRelcacheByRelid(c.runs_relid);
+            g_runs_blocks = blocks;
+        }
+    });
+}
+
 // Replaces {s}, {projects} and {inputs} in a statement's text.
 std::string expand(const char* text, const Catalog& c) {
     std::string out;
@@ -454,6 +492,7 @@ Oid status_to_oid(RunStatus status) {
 
 SPIPlanPtr plan(Statement statement) {
     const Catalog& c = catalog();
+    if (++g_plan_lookups % plan_check_interval == 1) replan_when_outgrown(c);
     PlanSlot& slot = g_plans[static_cast<int>(statement)];
     if (slot.plan != nullptr && slot.generation == c.generation) return slot.plan;
     const StatementText& text = statement_texts[static_cast<int>(statement)];
