@@ -85,6 +85,18 @@ FROM project_runs_generate(:bad, 1) AS r,
      jsonb_to_recordset(r->'data'->'metrics'->'steps') AS s(name text, status text, error jsonb);
 -- Each call after a failure is a new attempt.
 SELECT attempt, status, error_code FROM project_runs WHERE project_id = :bad AND input_version = 1 ORDER BY attempt;
+-- An object nested deeper than the built-in steps read (200 levels) is
+-- INVALID_INPUTS too; the same depth in a registered step's output fails
+-- the built-in step that reads it (54000, program limit), not as a crash.
+INSERT INTO project_inputs (project_id, version, status, input_json) VALUES
+    (:bad, 5, 'final', ('{"a": ' || repeat('[', 300) || '1' || repeat(']', 300) || '}')::jsonb);
+SELECT r->'error'->>'code' AS code, r->'data'->'error_detail' AS detail
+FROM project_runs_generate(:bad, 5) AS r;
+CREATE FUNCTION deep_evidence(run_id uuid, input jsonb, context jsonb) RETURNS jsonb
+LANGUAGE sql AS $$ SELECT ('{"evidence": ' || repeat('[', 300) || '1' || repeat(']', 300) || '}')::jsonb $$;
+INSERT INTO project_runs_pipeline_steps VALUES ('deep.v1', 'collect_evidence', 'deep_evidence(uuid,jsonb,jsonb)');
+SELECT r->'error'->>'code' AS code, r->'data'->'error_detail' AS detail
+FROM project_runs_generate(:gen, NULL, 'deep.v1') AS r;
 
 -- No project, or bad arguments: an error without a run.
 SELECT * FROM gen_brief(project_runs_generate('00000000-0000-4000-8000-00000000dead'));

@@ -298,7 +298,13 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
         } else {
             try {
                 if (!input_parsed) {
-                    input_value = json::parse(input.json);
+                    // Postgres gave valid JSON: only the nesting limit fails here.
+                    try {
+                        input_value = json::parse(input.json);
+                    } catch (const json::ParseError& e) {
+                        throw pipeline::InvalidInputs(std::string("input_json cannot be read: ") +
+                                                      e.what());
+                    }
                     input_parsed = true;
                 }
                 json::Value result;
@@ -317,6 +323,9 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
                 failure = StepFailure{ErrorCode::invalid_inputs, "22023", e.what()};
             } catch (const pg::Error&) {
                 throw;  // a Postgres ERROR outside a subtransaction: the transaction is lost
+            } catch (const json::ParseError& e) {
+                // a registered step's output nested beyond what the built-ins read
+                failure = StepFailure{ErrorCode::step_failed, "54000", e.what()};
             } catch (const std::exception& e) {
                 failure = StepFailure{ErrorCode::step_failed, "XX000", e.what()};
             }
