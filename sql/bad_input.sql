@@ -46,6 +46,17 @@ SELECT brief(project_runs_set_succeeded(:'run', '{}', '[]'));
 SELECT brief(project_runs_set_failed(:'run', 'X', 'y', '"detail"'));
 SELECT brief(project_runs_set_failed(:'run', 'X', 'y', NULL, '[]'));
 SELECT project_runs_set_succeeded(:'run', '"done"')->'error' AS error;
+-- Metrics nested deeper than the merge reads (200 levels): INVALID_ARGUMENT
+-- from the functions, PR005 from a direct UPDATE, 54000 from the merge.
+\set deep '(''{"a": '' || repeat(''['', 200) || ''1'' || repeat('']'', 200) || ''}'')::jsonb'
+\set limit '(''{"a": '' || repeat(''['', 199) || ''1'' || repeat('']'', 199) || ''}'')::jsonb'
+SELECT brief(project_runs_update_metrics(:'run', :deep));
+SELECT brief(project_runs_set_succeeded(:'run', '{}', :deep));
+SELECT brief(project_runs_set_failed(:'run', 'X', 'y', NULL, :deep));
+SELECT project_runs_update_metrics(:'run', :deep)->'error' AS error;
+SELECT expect_error(format('UPDATE project_runs SET metrics = %L WHERE id = %L', :deep, :'run'));
+SELECT expect_error(format('SELECT project_runs_merge_metrics(''{"a": 1}'', %L)', :deep));
+SELECT jsonb_typeof(project_runs_merge_metrics('{"a": 1}', :limit)) AS at_the_limit;
 -- The run is untouched by all of that.
 SELECT status, metrics, output FROM project_runs WHERE id = :'run';
 

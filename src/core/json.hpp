@@ -32,7 +32,8 @@ public:
 
 // Parses one JSON document; throws ParseError on malformed input or
 // nesting deeper than max_depth.
-Value parse(std::string_view text, int max_depth = 200);
+constexpr int max_depth = 200;
+Value parse(std::string_view text, int max_depth = json::max_depth);
 
 // The JSON text of a string: quoted, with quotes, backslashes and control
 // characters escaped.

@@ -5,6 +5,7 @@
 
 #include "core/error_codes.hpp"
 #include "core/idempotency.hpp"
+#include "core/json.hpp"
 #include "core/run_state.hpp"
 #include "pg/config.hpp"
 #include "pg/guard.hpp"
@@ -52,6 +53,11 @@ bool object_or_null(FunctionCallInfo fcinfo, int n, JsonKind* kind) {
     if (PG_ARGISNULL(n)) return true;
     *kind = jsonb_kind(jsonb_argument(fcinfo, n));
     return *kind == JsonKind::object;
+}
+
+// True when a metrics argument nests deeper than the metrics merge reads.
+bool too_deep_metrics(FunctionCallInfo fcinfo, int n) {
+    return !PG_ARGISNULL(n) && jsonb_depth(jsonb_argument(fcinfo, n)) > json::max_depth;
 }
 
 }  // namespace
@@ -146,6 +152,7 @@ PR_FUNCTION(project_runs_set_succeeded) {
     JsonKind kind = jsonb_kind(jsonb_argument(fcinfo, 1));
     if (kind != JsonKind::object) return wrong_kind(call, "output", kind);
     if (!object_or_null(fcinfo, 2, &kind)) return wrong_kind(call, "metrics", kind);
+    if (too_deep_metrics(fcinfo, 2)) return too_deep(call, "metrics");
     pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
     call.connect();
     // A caller without a user id sees no run (and holds no privilege on the table).
@@ -172,6 +179,7 @@ PR_FUNCTION(project_runs_set_failed) {
     JsonKind kind;
     if (!object_or_null(fcinfo, 3, &kind)) return wrong_kind(call, "error_detail", kind);
     if (!object_or_null(fcinfo, 4, &kind)) return wrong_kind(call, "metrics", kind);
+    if (too_deep_metrics(fcinfo, 4)) return too_deep(call, "metrics");
     pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
     call.connect();
     // A caller without a user id sees no run (and holds no privilege on the table).
@@ -193,6 +201,7 @@ PR_FUNCTION(project_runs_update_metrics) {
     if (PG_ARGISNULL(1)) return null_argument(call, "metrics");
     JsonKind kind = jsonb_kind(jsonb_argument(fcinfo, 1));
     if (kind != JsonKind::object) return wrong_kind(call, "metrics", kind);
+    if (too_deep_metrics(fcinfo, 1)) return too_deep(call, "metrics");
     pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
     call.connect();
     // A caller without a user id sees no run (and holds no privilege on the table).

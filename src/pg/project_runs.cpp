@@ -110,8 +110,15 @@ PR_FUNCTION(project_runs_merge_metrics) {
         JB_ROOT_IS_OBJECT(patch_jsonb))
         return PG_GETARG_DATUM(1);
     Call call(fcinfo);
-    json::Value base = json::parse(call.jsonb_text(PG_GETARG_DATUM(0)));
-    json::Value patch = json::parse(call.jsonb_text(PG_GETARG_DATUM(1)));
+    json::Value base, patch;
+    try {
+        base = json::parse(call.jsonb_text(PG_GETARG_DATUM(0)));
+        patch = json::parse(call.jsonb_text(PG_GETARG_DATUM(1)));
+    } catch (const json::ParseError&) {  // Postgres gave valid JSON: too deep
+        throw Violation(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                        "metrics nest deeper than " + std::to_string(json::max_depth) +
+                            " levels: they cannot be merged");
+    }
     return call.jsonb_from_text(json::serialize(json::merge_metrics(base, patch)));
 }
 

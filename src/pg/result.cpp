@@ -1,6 +1,7 @@
 // One call of a SQL-callable function and the jsonb Result it returns.
 #include "pg/result.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -361,6 +362,22 @@ std::string uuid_text(const pg_uuid_t& uuid) {
     return uuid_to_string(bytes);
 }
 
+int jsonb_depth(const Jsonb* value) {
+    return guard([&] {
+        JsonbIterator* it = JsonbIteratorInit(const_cast<JsonbContainer*>(&value->root));
+        JsonbValue v;
+        JsonbIteratorToken token;
+        int depth = 0, deepest = 0;
+        while ((token = JsonbIteratorNext(&it, &v, false)) != WJB_DONE) {
+            if (token == WJB_BEGIN_ARRAY || token == WJB_BEGIN_OBJECT)
+                deepest = std::max(deepest, ++depth);
+            else if (token == WJB_END_ARRAY || token == WJB_END_OBJECT)
+                depth--;
+        }
+        return deepest;
+    });
+}
+
 Datum uuid_column_array(const SPITupleTable* rows, uint64 count) {
     return guard([&] {
         Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (count + 1)));
@@ -392,6 +409,14 @@ Datum wrong_kind(Call& call, const char* name, JsonKind kind) {
     return call.error(ErrorCode::invalid_argument,
                       std::string(name) + " must be a JSON object, not " + json_kind_name(kind),
                       "{\"argument\": " + json_quote(name) + "}");
+}
+
+Datum too_deep(Call& call, const char* name) {
+    return call.error(ErrorCode::invalid_argument,
+                      std::string(name) + " nest deeper than " + std::to_string(json::max_depth) +
+                          " levels",
+                      "{\"argument\": " + json_quote(name) +
+                          ", \"max_depth\": " + std::to_string(json::max_depth) + "}");
 }
 
 Datum config_missing(Call& call, const std::string& table) {

@@ -102,6 +102,9 @@ const char* json_kind_name(JsonKind kind);
 // The canonical text of a uuid.
 std::string uuid_text(const pg_uuid_t& uuid);
 
+// How deeply a jsonb value's containers nest (an object or array: 1).
+int jsonb_depth(const Jsonb* value);
+
 // A uuid[] of the first column (a uuid) of the first count rows.
 Datum uuid_column_array(const SPITupleTable* rows, uint64 count);
 
@@ -109,6 +112,8 @@ Datum uuid_column_array(const SPITupleTable* rows, uint64 count);
 Datum null_argument(Call& call, const char* name);
 Datum too_long(Call& call, const char* name, std::size_t limit);
 Datum wrong_kind(Call& call, const char* name, JsonKind kind);
+// metrics that nest deeper than the metrics merge reads (json::max_depth).
+Datum too_deep(Call& call, const char* name);
 Datum config_missing(Call& call, const std::string& table);
 Datum project_not_found(Call& call, const pg_uuid_t& project_id);
 

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "core/idempotency.hpp"
+#include "core/json.hpp"
 #include "core/run_state.hpp"
 #include "core/uuid7.hpp"
 #include "pg/config.hpp"
@@ -94,6 +95,10 @@ void check_metrics(const RunRow& row, const std::string& whose) {
     if (!object)
         throw Violation(sqlstate::invalid_run_fields,
                         "metrics of " + whose + " must be a JSON object");
+    if (jsonb_depth(DatumGetJsonbP(metrics)) > json::max_depth)
+        throw Violation(sqlstate::invalid_run_fields,
+                        "metrics of " + whose + " nest deeper than " +
+                            std::to_string(json::max_depth) + " levels");
 }
 
 // True when a column holds the same value in both rows.
