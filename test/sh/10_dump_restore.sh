@@ -50,10 +50,7 @@ trap cleanup EXIT
 # --------------------------------------------------------------------------
 psql_db -d postgres -c "CREATE DATABASE $src"
 psql_db -d "$src" <<SQL
-CREATE TABLE projects (id uuid PRIMARY KEY, user_id uuid NOT NULL, name text,
-                       created_at timestamptz DEFAULT now());
-CREATE TABLE project_inputs (project_id uuid, version int, status text, input_json jsonb,
-                             created_at timestamptz DEFAULT now());
+$(app_tables public)
 CREATE EXTENSION project_runs;
 INSERT INTO project_runs_settings VALUES ('projects_table', 'public.projects');
 INSERT INTO projects (id, user_id, name)

@@ -53,15 +53,6 @@ SELECT pg_temp.st(:'q');
 SQL
 }
 
-app_tables() {  # app_tables SCHEMA: the DDL of the application's tables
-    cat <<SQL
-CREATE TABLE $1.projects (id uuid PRIMARY KEY, user_id uuid NOT NULL, name text,
-                          created_at timestamptz DEFAULT now());
-CREATE TABLE $1.project_inputs (project_id uuid, version int, status text, input_json jsonb,
-                                created_at timestamptz DEFAULT now());
-SQL
-}
-
 for d in "${dbs[@]}"; do psql_db -d postgres -c "CREATE DATABASE $d"; done
 
 # --------------------------------------------------------------------------

@@ -34,10 +34,7 @@ trap cleanup EXIT
 
 psql_db -d postgres -c "CREATE DATABASE $db"
 psql_db -d "$db" <<SQL
-CREATE TABLE projects (id uuid PRIMARY KEY, user_id uuid NOT NULL, name text,
-                       created_at timestamptz DEFAULT now());
-CREATE TABLE project_inputs (project_id uuid, version int, status text, input_json jsonb,
-                             created_at timestamptz DEFAULT now());
+$(app_tables public)
 CREATE EXTENSION project_runs;
 INSERT INTO projects (id, user_id, name)
     VALUES ('$project', '00000000-0000-4000-8000-0000000000aa', 'stress');

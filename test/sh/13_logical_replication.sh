@@ -45,18 +45,15 @@ if [ "$wal_level" != "logical" ]; then
     exit 1
 fi
 
-app_tables="CREATE TABLE projects (id uuid PRIMARY KEY, user_id uuid NOT NULL, name text,
-                       created_at timestamptz DEFAULT now());
-CREATE TABLE project_inputs (project_id uuid, version int, status text, input_json jsonb,
-                             created_at timestamptz DEFAULT now(), PRIMARY KEY (project_id, version));
+ddl="$(app_tables public)
 CREATE EXTENSION project_runs;"
 
 # --------------------------------------------------------------------------
 # 1. The publisher, the subscriber, and the initial copy.
 # --------------------------------------------------------------------------
 psql_db -d postgres -c "CREATE DATABASE $pub" -c "CREATE DATABASE $sub"
-psql_db -d "$pub" -c "$app_tables"
-psql_db -d "$sub" -c "$app_tables"
+psql_db -d "$pub" -c "$ddl"
+psql_db -d "$sub" -c "$ddl"
 psql_db -d "$pub" <<SQL
 INSERT INTO projects (id, user_id, name) VALUES
     ('$project', '00000000-0000-4000-8000-0000000000aa', 'replicated'),

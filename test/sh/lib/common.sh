@@ -92,6 +92,17 @@ runs_in_every_state() {
     call_ok "$1" "project_runs_set_failed('$no_input', 'NO_INPUTS', 'the project has no final input')" >/dev/null
 }
 
+# app_tables SCHEMA: the DDL of the application's tables in SCHEMA, as the
+# contract describes them.
+app_tables() {
+    cat <<SQL
+CREATE TABLE $1.projects (id uuid PRIMARY KEY, user_id uuid NOT NULL, name text,
+                          created_at timestamptz DEFAULT now());
+CREATE TABLE $1.project_inputs (project_id uuid, version int, status text, input_json jsonb,
+                                created_at timestamptz DEFAULT now());
+SQL
+}
+
 # ledger_fingerprint DB: the count and md5 of every row of project_runs and
 # of project_run_events, a line each.
 ledger_fingerprint() {
