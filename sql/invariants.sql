@@ -155,6 +155,11 @@ VALUES (:alpha, 1, 'inv', 'inv:direct') RETURNING attempt;
 INSERT INTO project_runs (project_id, pipeline_version, idempotency_key)
 VALUES (:alpha, 'inv', 'inv:noinput');
 SELECT expect_error($$UPDATE project_runs SET status = 'running' WHERE idempotency_key = 'inv:noinput'$$);
+-- Through the functions: its metrics may change while it is queued, and
+-- set_running answers ILLEGAL_TRANSITION instead of raising.
+SELECT brief(project_runs_update_metrics((SELECT id FROM project_runs WHERE idempotency_key = 'inv:noinput'), '{"seen": 1}'));
+SELECT r->'error'->>'code' AS code, regexp_replace(r->'error'->>'message', '[0-9a-f-]{36}', '<id>') AS message
+FROM project_runs_set_running((SELECT id FROM project_runs WHERE idempotency_key = 'inv:noinput')) AS r;
 SELECT expect_error($$UPDATE project_runs SET status = 'failed', error_code = 'NO_INPUTS' WHERE idempotency_key = 'inv:noinput'$$);
 
 -- UUIDv7 ids are time-ordered within this backend.

@@ -106,8 +106,11 @@ std::optional<std::string> check_shape(const RunShape& shape) {
             break;
     }
     if (problem) return problem;
-    if (!shape.has_input_version && shape.status != RunStatus::failed) {
-        return "only failed runs may lack an input version";
+    // A run without an input version is created queued and then failed
+    // (NO_INPUTS): it may never run.
+    if (!shape.has_input_version &&
+        (shape.status == RunStatus::running || shape.status == RunStatus::succeeded)) {
+        return "only queued and failed runs may lack an input version";
     }
     return std::nullopt;
 }

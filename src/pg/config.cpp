@@ -252,10 +252,11 @@ const StatementText statement_texts[] = {
      "SELECT pg_catalog.to_jsonb(r) FROM {s}.project_runs r "
      "WHERE r.idempotency_key OPERATOR(pg_catalog.=) $1 ORDER BY r.attempt DESC LIMIT 1",
      "t"},
+    // (a run without an input version can only fail: it stays queued here)
     {Statement::set_running,
      "UPDATE {s}.project_runs AS r SET status = 'running' "
      "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'queued' "
-     "RETURNING r.*",
+     "AND r.input_version IS NOT NULL RETURNING r.*",
      "u"},
     {Statement::set_succeeded,
      "UPDATE {s}.project_runs AS r SET status = 'succeeded', output = $2, "

@@ -42,6 +42,9 @@ Datum explain_refused_update(Call& call, const pg_uuid_t& run_id, RunStatus targ
     std::string message = "run " + uuid_text(run_id) + " cannot go from " +
                           std::string(status_label(current)) + " to " +
                           std::string(status_label(target));
+    // set_running leaves a queued run queued only when it has no input version
+    if (current == RunStatus::queued && target == RunStatus::running)
+        message += ": it has no input version, so it can only fail";
     return call.error(ErrorCode::illegal_transition, message,
                       "{\"run_id\": " + json_quote(uuid_text(run_id)) +
                           ", \"from\": " + json_quote(status_label(current)) +

@@ -225,13 +225,19 @@ TEST(CheckShape, FailedRunShape) {
     EXPECT_EQ(problem_of(shape), "only succeeded runs have output");
 }
 
-// Only a failed run may lack its input version.
-TEST(CheckShape, InputVersionRequiredUnlessFailed) {
-    for (RunStatus status : {RunStatus::queued, RunStatus::running, RunStatus::succeeded}) {
+// A run without an input version may be queued (on its way to failed) or
+// failed, never running or succeeded.
+TEST(CheckShape, InputVersionRequiredToRun) {
+    for (RunStatus status : {RunStatus::running, RunStatus::succeeded}) {
         RunShape shape = valid_shape(status);
         shape.has_input_version = false;
-        EXPECT_EQ(problem_of(shape), "only failed runs may lack an input version")
+        EXPECT_EQ(problem_of(shape), "only queued and failed runs may lack an input version")
             << status_label(status);
+    }
+    for (RunStatus status : {RunStatus::queued, RunStatus::failed}) {
+        RunShape shape = valid_shape(status);
+        shape.has_input_version = false;
+        EXPECT_EQ(problem_of(shape), "") << status_label(status);
     }
 }
 
