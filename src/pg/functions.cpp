@@ -58,9 +58,15 @@ bool object_or_null(FunctionCallInfo fcinfo, int n, JsonKind* kind) {
     return *kind == JsonKind::object;
 }
 
-// True when a metrics argument nests deeper than the metrics merge reads.
-bool too_deep_metrics(FunctionCallInfo fcinfo, int n) {
-    return !PG_ARGISNULL(n) && jsonb_depth(jsonb_argument(fcinfo, n)) > json::max_depth;
+// The error of an optional metrics argument: not an object, or nested
+// deeper than the metrics merge reads.
+std::optional<Datum> bad_metrics(Call& call, FunctionCallInfo fcinfo, int n) {
+    if (PG_ARGISNULL(n)) return std::nullopt;
+    Jsonb* metrics = jsonb_argument(fcinfo, n);
+    JsonKind kind = jsonb_kind(metrics);
+    if (kind != JsonKind::object) return wrong_kind(call, "metrics", kind);
+    if (jsonb_depth(metrics) > json::max_depth) return too_deep(call, "metrics");
+    return std::nullopt;
 }
 
 }  // namespace
@@ -154,8 +160,7 @@ PR_FUNCTION(project_runs_set_succeeded) {
     if (PG_ARGISNULL(1)) return null_argument(call, "output");
     JsonKind kind = jsonb_kind(jsonb_argument(fcinfo, 1));
     if (kind != JsonKind::object) return wrong_kind(call, "output", kind);
-    if (!object_or_null(fcinfo, 2, &kind)) return wrong_kind(call, "metrics", kind);
-    if (too_deep_metrics(fcinfo, 2)) return too_deep(call, "metrics");
+    if (auto bad = bad_metrics(call, fcinfo, 2)) return *bad;
     pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
     call.connect();
     // A caller without a user id sees no run (and holds no privilege on the table).
@@ -181,8 +186,7 @@ PR_FUNCTION(project_runs_set_failed) {
         return too_long(call, "error_message", max_error_message_bytes);
     JsonKind kind;
     if (!object_or_null(fcinfo, 3, &kind)) return wrong_kind(call, "error_detail", kind);
-    if (!object_or_null(fcinfo, 4, &kind)) return wrong_kind(call, "metrics", kind);
-    if (too_deep_metrics(fcinfo, 4)) return too_deep(call, "metrics");
+    if (auto bad = bad_metrics(call, fcinfo, 4)) return *bad;
     pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
     call.connect();
     // A caller without a user id sees no run (and holds no privilege on the table).
@@ -202,9 +206,7 @@ PR_FUNCTION(project_runs_update_metrics) {
     Call call(fcinfo);
     if (PG_ARGISNULL(0)) return null_argument(call, "run_id");
     if (PG_ARGISNULL(1)) return null_argument(call, "metrics");
-    JsonKind kind = jsonb_kind(jsonb_argument(fcinfo, 1));
-    if (kind != JsonKind::object) return wrong_kind(call, "metrics", kind);
-    if (too_deep_metrics(fcinfo, 1)) return too_deep(call, "metrics");
+    if (auto bad = bad_metrics(call, fcinfo, 1)) return *bad;
     pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
     call.connect();
     // A caller without a user id sees no run (and holds no privilege on the table).

@@ -43,7 +43,8 @@ struct StepFailure {
 };
 
 // Runs f in a subtransaction. A Postgres ERROR or C++ exception inside
-// rolls the subtransaction back and is returned as a failure; the caller's
+// rolls the subtransaction back and is returned as a failure (a Violation
+// with its own SQLSTATE, any other C++ exception as XX000); the caller's
 // transaction goes on. Subtransactions that write nothing take no XID, so
 // thousands of them in one transaction do not overflow the subxid cache.
 template <typename F>
@@ -93,6 +94,8 @@ std::optional<StepFailure> in_subtransaction(F&& f) {
             failure.sqlstate = unpack_sql_state(e.sqlerrcode());
             failure.message = e.what();
             return failure;
+        } catch (const Violation& e) {
+            return StepFailure{ErrorCode::step_failed, unpack_sql_state(e.sqlstate()), e.what()};
         } catch (const std::exception& e) {
             return StepFailure{ErrorCode::step_failed, "XX000", e.what()};
         }
@@ -178,14 +181,11 @@ void require_still_running(Call& call, const pg_uuid_t& run_id) {
         bool is_null;
         current = status_from_oid(DatumGetObjectId(call.value(0, 1, &is_null)));
     }
-    if (current == RunStatus::running) return;
-    std::string message = "the step moved run " + uuid_text(run_id) + " to " +
-                          std::string(status_label(current)) +
-                          "; only project_runs_generate finishes the runs it executes";
-    guard([&] {
-        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                        errmsg_internal("%s", message.c_str())));
-    });
+    if (current != RunStatus::running)
+        throw Violation(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        "the step moved run " + uuid_text(run_id) + " to " +
+                            std::string(status_label(current)) +
+                            "; only project_runs_generate finishes the runs it executes");
 }
 
 // The resolved input of a run.

@@ -88,14 +88,11 @@ void check_metrics(const RunRow& row, const std::string& whose) {
     bool null;
     Datum metrics = row.get(catalog().runs.metrics, &null);
     if (null) return;  // NOT NULL reports it
-    bool object = guard([&] {
-        Jsonb* j = DatumGetJsonbP(metrics);
-        return JB_ROOT_IS_OBJECT(j) != 0;
-    });
-    if (!object)
+    Jsonb* j = guard([&] { return DatumGetJsonbP(metrics); });
+    if (!JB_ROOT_IS_OBJECT(j))
         throw Violation(sqlstate::invalid_run_fields,
                         "metrics of " + whose + " must be a JSON object");
-    if (jsonb_depth(DatumGetJsonbP(metrics)) > json::max_depth)
+    if (jsonb_depth(j) > json::max_depth)
         throw Violation(sqlstate::invalid_run_fields,
                         "metrics of " + whose + " nest deeper than " +
                             std::to_string(json::max_depth) + " levels");
