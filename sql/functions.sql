@@ -97,6 +97,39 @@ SELECT jsonb_array_length(project_runs_list(:alpha, 50,
         AND created_at < (SELECT created_at FROM project_runs WHERE id = :'run2')) AS expected;
 SELECT project_runs_list('00000000-0000-4000-8000-00000000000c');
 
+-- Runs that share a created_at (restored from a system with coarser clocks)
+-- are never split across pages: a page ends after the last of them, so
+-- paging with before = the last created_at of a page loses none.
+INSERT INTO projects (id, user_id, name)
+VALUES ('00000000-0000-4000-8000-00000000000d', '00000000-0000-4000-8000-0000000000d1', 'Migrated');
+SET row_security = off;
+INSERT INTO project_runs (id, project_id, input_version, pipeline_version, status, created_at,
+    started_at, finished_at, output, attempt)
+SELECT ('01900000-0000-7000-8000-0000000000' || n)::uuid, '00000000-0000-4000-8000-00000000000d', 1,
+       'old', 'succeeded', t, t, t, '{}', 1
+FROM (VALUES (11, timestamptz '2025-03-01 13:00'), (12, '2025-03-01 12:00'), (13, '2025-03-01 12:00'),
+             (14, '2025-03-01 12:00'), (15, '2025-03-01 10:00'), (16, '2025-03-01 10:00')) v(n, t);
+RESET row_security;
+CREATE FUNCTION page_ids(r jsonb) RETURNS text LANGUAGE sql AS $$
+    SELECT string_agg(right(v->>'id', 2), ' ' ORDER BY o) FROM jsonb_array_elements(r->'data') WITH ORDINALITY AS a(v, o) $$;
+SELECT page_ids(project_runs_list('00000000-0000-4000-8000-00000000000d', 1)) AS page_of_1,
+       page_ids(project_runs_list('00000000-0000-4000-8000-00000000000d', 2)) AS page_of_2_ends_after_the_tie,
+       page_ids(project_runs_list('00000000-0000-4000-8000-00000000000d', 4)) AS page_of_4,
+       page_ids(project_runs_list('00000000-0000-4000-8000-00000000000d', 2, '2025-03-01 12:00')) AS next_page,
+       page_ids(project_runs_list('00000000-0000-4000-8000-00000000000d', 1, '2025-03-01 12:00')) AS next_page_of_1;
+WITH RECURSIVE pages(n, page, last) AS (
+    SELECT 1, r->'data', (r->'data'->-1->>'created_at')::timestamptz
+    FROM project_runs_list('00000000-0000-4000-8000-00000000000d', 2) r
+    UNION ALL
+    SELECT n + 1, r->'data', (r->'data'->-1->>'created_at')::timestamptz
+    FROM pages, LATERAL project_runs_list('00000000-0000-4000-8000-00000000000d', 2, last) r
+    WHERE jsonb_array_length(page) > 0 AND n < 10)
+SELECT count(*) FILTER (WHERE jsonb_array_length(page) > 0) AS pages,
+       sum(jsonb_array_length(page)) AS runs_paged,
+       (SELECT count(*) FROM project_runs WHERE project_id = '00000000-0000-4000-8000-00000000000d') AS runs
+FROM pages;
+DROP FUNCTION page_ids(jsonb);
+
 -- The HTTP status of every error code.
 SELECT code, project_runs_http_status(code) FROM unnest(ARRAY['NOT_FOUND', 'PROJECT_NOT_FOUND',
     'INPUT_NOT_FOUND', 'INVALID_ARGUMENT', 'NO_INPUTS', 'INVALID_INPUTS', 'ILLEGAL_TRANSITION',

@@ -286,10 +286,15 @@ const StatementText statement_texts[] = {
      "ORDER BY r.created_at DESC, r.id DESC LIMIT 1",
      "u"},
     // (Call::ok_rows turns the rows into JSON)
+    // a page ends after the last run that shares its last created_at (WITH
+    // TIES): `before` is exclusive on created_at alone, so a page cut inside
+    // such a group would make the next page skip the rest of it
     {Statement::list,
-     "SELECT x.* FROM {s}.project_runs x WHERE x.project_id OPERATOR(pg_catalog.=) $1 "
+     "SELECT y.* FROM (SELECT x.* FROM {s}.project_runs x "
+     "WHERE x.project_id OPERATOR(pg_catalog.=) $1 "
      "AND ($3 IS NULL OR x.created_at OPERATOR(pg_catalog.<) $3) "
-     "ORDER BY x.created_at DESC, x.id DESC LIMIT $2",
+     "ORDER BY x.created_at DESC FETCH FIRST ($2) ROWS WITH TIES) y "
+     "ORDER BY y.created_at DESC, y.id DESC",
      "uiT"},
     // project_runs_purge: the project's runs first, then every event of the
     // runs deleted (a statement of its own, so that it sees the events of
