@@ -236,6 +236,20 @@ SELECT expect_error($$INSERT INTO project_runs_pipeline_steps VALUES ('x', 'coll
 SELECT expect_error($$DELETE FROM project_runs_pipeline_steps$$);
 SELECT count(*) AS visible_registrations FROM project_runs_pipeline_steps;
 RESET ROLE;
+-- The owner may hand the registry to an administrator role that is not the
+-- owner (a superuser installed the extension): a GRANT is enough.
+CREATE ROLE step_admin;
+GRANT INSERT, UPDATE, DELETE ON project_runs_pipeline_steps TO step_admin;
+SET ROLE step_admin;
+INSERT INTO project_runs_pipeline_steps VALUES ('delegated.v1', 'collect_evidence', 'flaky_evidence(uuid,jsonb,jsonb)');
+SELECT expect_error($$INSERT INTO project_runs_pipeline_steps VALUES ('delegated.v2', 'collect_evidence', 'wrong_shape(uuid,jsonb)')$$);
+RESET ROLE;
+SELECT step_used(project_runs_generate(:swap, 5, 'delegated.v1')) AS delegated_registration;
+SET ROLE step_admin;
+DELETE FROM project_runs_pipeline_steps WHERE pipeline_version = 'delegated.v1';
+RESET ROLE;
+REVOKE ALL ON project_runs_pipeline_steps FROM step_admin;
+DROP ROLE step_admin;
 
 -- A step the caller may not execute fails as a step, not as a crash.
 CREATE FUNCTION locked_step(run_id uuid, input jsonb, context jsonb) RETURNS jsonb
