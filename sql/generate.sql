@@ -20,6 +20,20 @@ INSERT INTO project_inputs (project_id, version, status, input_json) VALUES
     (:bad, 3, 'final', '"text"'),
     (:bad, 4, 'final', NULL);
 
+-- Several rows of one version (the contract does not make versions unique):
+-- the newest by created_at is the input, a final row before any draft.
+INSERT INTO projects (id, user_id, name, created_at) VALUES
+    ('00000000-0000-4000-8000-0000000000d6', '00000000-0000-4000-8000-0000000000d0', 'Twice', now());
+\set twice '''00000000-0000-4000-8000-0000000000d6'''
+INSERT INTO project_inputs (project_id, version, status, input_json, created_at) VALUES
+    (:twice, 1, 'final', '{"a": 1}', '2025-01-01'),
+    (:twice, 1, 'final', '{"a": 1, "b": 2, "c": 3, "d": 4}', '2025-02-01'),
+    (:twice, 1, 'final', '{"a": 1, "b": 2}', NULL),
+    (:twice, 1, 'draft', '{"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}', '2025-03-01');
+SELECT r1->'data'->'output'->'summary'->'validate_inputs' AS highest_final,
+       r2->'data'->'output'->'summary'->'validate_inputs' AS requested
+FROM project_runs_generate(:twice) r1, project_runs_generate(:twice, 1, 'twice.v2') r2;
+
 -- A short view of a generate result.
 CREATE FUNCTION gen_brief(result jsonb) RETURNS TABLE (ok bool, created bool, code text,
     status text, input_version int, attempt int, key text)

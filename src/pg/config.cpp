@@ -311,7 +311,8 @@ const StatementText statement_texts[] = {
     // generate's project check, input and run lookup in one statement (read
     // as the caller): no row when the project is not visible ($2: the
     // caller's user id under row-level security, else null); else the
-    // requested version ($3), a final row first, with null columns when the
+    // requested version ($3), a final row first (of several rows of one
+    // version, the newest by created_at), with null columns when the
     // project has no such input; then the newest run holding the key
     // <project>:<version>:<pipeline> ($4), all of its columns, from the
     // fourth column on (nulls when none)
@@ -319,18 +320,20 @@ const StatementText statement_texts[] = {
      "SELECT i.status::pg_catalog.text, i.input_json, i.found, r.* FROM {projects} p "
      "LEFT JOIN LATERAL (SELECT x.status, x.input_json, true AS found FROM {inputs} x "
      "WHERE x.project_id OPERATOR(pg_catalog.=) p.id AND x.version OPERATOR(pg_catalog.=) $3 "
-     "ORDER BY (x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final') DESC LIMIT 1) i ON true "
+     "ORDER BY (x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final') DESC, "
+     "x.created_at DESC NULLS LAST LIMIT 1) i ON true "
      RUN_HOLDING_KEY("$3", "$4")
      "WHERE p.id OPERATOR(pg_catalog.=) $1 AND ($2 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $2)",
      "uuit"},
-    // the same with the newest final input ($3: the pipeline version); the
+    // the same with the highest final version (the newest row of it by
+    // created_at) ($3: the pipeline version); the
     // run's columns from the third column on
     {Statement::generate_latest_input,
      "SELECT i.version, i.input_json, r.* FROM {projects} p LEFT JOIN LATERAL ("
      "SELECT x.version, x.input_json FROM {inputs} x "
      "WHERE x.project_id OPERATOR(pg_catalog.=) p.id "
      "AND x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final' AND x.version IS NOT NULL "
-     "ORDER BY x.version DESC LIMIT 1) i ON true "
+     "ORDER BY x.version DESC, x.created_at DESC NULLS LAST LIMIT 1) i ON true "
      RUN_HOLDING_KEY("i.version", "$3")
      "WHERE p.id OPERATOR(pg_catalog.=) $1 AND ($2 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $2)",
      "uut"},
