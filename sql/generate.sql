@@ -322,6 +322,27 @@ INSERT INTO project_runs (project_id, input_version, pipeline_version, idempoten
 VALUES (:gen, 2, 'own.v2', '00000000-0000-4000-8000-0000000000d1:2:own.v2') RETURNING status, attempt;
 SELECT * FROM gen_brief(project_runs_create(:alpha, 2, 'free.v1', '00000000-0000-4000-8000-0000000000D1:2:squat.v1'));
 
+-- Generate when an input becomes final, from an AFTER trigger on the inputs
+-- table (README's recipe): one run per version, however often it is saved.
+INSERT INTO projects (id, user_id, name, created_at) VALUES
+    ('00000000-0000-4000-8000-0000000000d7', '00000000-0000-4000-8000-0000000000d0', 'Auto', now());
+\set auto '''00000000-0000-4000-8000-0000000000d7'''
+CREATE FUNCTION generate_on_final() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM project_runs_generate(NEW.project_id, NEW.version);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER generate_on_final AFTER INSERT OR UPDATE OF status ON project_inputs
+    FOR EACH ROW WHEN (NEW.status = 'final') EXECUTE FUNCTION generate_on_final();
+INSERT INTO project_inputs (project_id, version, status, input_json) VALUES (:auto, 1, 'draft', '{"q": 1}');
+SELECT count(*) AS runs_of_a_draft FROM project_runs WHERE project_id = :auto;
+UPDATE project_inputs SET status = 'final' WHERE project_id = :auto AND version = 1;
+UPDATE project_inputs SET status = 'final' WHERE project_id = :auto AND version = 1;
+INSERT INTO project_inputs (project_id, version, status, input_json) VALUES (:auto, 2, 'final', '{"q": 2}');
+SELECT input_version, status, attempt FROM project_runs WHERE project_id = :auto ORDER BY created_at;
+DROP TRIGGER generate_on_final ON project_inputs;
+DROP FUNCTION generate_on_final();
+
 -- A missing project_inputs table: CONFIG, no run.
 BEGIN;
 ALTER TABLE project_inputs RENAME TO project_inputs_moved;
