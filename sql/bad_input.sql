@@ -92,6 +92,53 @@ SELECT expect_error($$SELECT project_runs_create('00000000-0000-4000-8000-000000
 SELECT expect_error($$SELECT project_runs_set_running('00000000-0000-4000-8000-000000000000')$$);
 ROLLBACK;
 
+-- The caller's user id is read as Supabase's auth.uid() reads it: the claim
+-- request.jwt.claim.sub, else request.jwt.claims ->> 'sub' (as jsonb decodes
+-- it), cast to uuid; where auth.uid() would raise, there is no user. Each
+-- case is compared with that expression, run by PostgreSQL itself.
+CREATE FUNCTION auth_uid_or_null() RETURNS uuid LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN coalesce(nullif(current_setting('request.jwt.claim.sub', true), ''),
+                    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'))::uuid;
+EXCEPTION WHEN OTHERS THEN
+    RETURN NULL;
+END $$;
+CREATE FUNCTION user_id_as(claim_sub text, claims text) RETURNS TABLE (auth_uid uuid, ours uuid)
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('request.jwt.claim.sub', coalesce(claim_sub, ''), false),
+            set_config('request.jwt.claims', coalesce(claims, ''), false);
+    RETURN QUERY SELECT auth_uid_or_null(), project_runs_current_user_id();
+END $$;
+SELECT coalesce(claim_sub, '-') AS claim_sub, coalesce(claims, '-') AS claims,
+       u.ours AS user_id, u.ours IS NOT DISTINCT FROM u.auth_uid AS as_auth_uid
+FROM (VALUES
+    (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}'),
+    (NULL, '{"sub": "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"}'),
+    (NULL, '{"sub": "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"}'),
+    (NULL, '{"sub": "a0eebc999c0b4ef8bb6d6bb9bd380a11"}'),
+    (NULL, '{"sub": "a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11"}'),
+    (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11-"}'),
+    (NULL, '{"sub": " a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}'),
+    (NULL, '{"sub": "a0e-ebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}'),
+    (NULL, '{"sub": "\u0061\u0030eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}'),
+    (NULL, '{"\u0073ub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}'),
+    (NULL, '{"sub": "00000000-0000-4000-8000-000000000001", "sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}'),
+    (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\u0000"}'),
+    (NULL, '{"sub": 42}'),
+    (NULL, '{"sub": null}'),
+    (NULL, '["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"]'),
+    (NULL, '{not json'),
+    (NULL, '{"role": "authenticated"}'),
+    ('{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', '{"sub": "00000000-0000-4000-8000-000000000001"}'),
+    ('a0eebc999c0b4ef8bb6d6bb9bd380a11', NULL),
+    ('not a uuid', '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}')
+) v(claim_sub, claims), user_id_as(claim_sub, claims) u;
+RESET request.jwt.claim.sub;
+RESET request.jwt.claims;
+DROP FUNCTION user_id_as(text, text);
+DROP FUNCTION auth_uid_or_null();
+
 -- Only the run above and the call at the pipeline_version limit wrote anything.
 SELECT count(*) - :runs_before AS new_runs FROM project_runs;
 SELECT 1 AS session_still_usable;

@@ -403,6 +403,89 @@ Value string_value(std::string_view text) {
     return v;
 }
 
+namespace {
+
+// The value of four hex digits, or -1.
+int hex4(std::string_view digits) {
+    int value = 0;
+    for (char c : digits) {
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0) return -1;
+        value = value * 16 + d;
+    }
+    return value;
+}
+
+void append_utf8(std::string& out, unsigned code_point) {
+    if (code_point < 0x80) {
+        out.push_back(static_cast<char>(code_point));
+    } else if (code_point < 0x800) {
+        out.push_back(static_cast<char>(0xc0 | code_point >> 6));
+        out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
+    } else if (code_point < 0x10000) {
+        out.push_back(static_cast<char>(0xe0 | code_point >> 12));
+        out.push_back(static_cast<char>(0x80 | (code_point >> 6 & 0x3f)));
+        out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
+    } else {
+        out.push_back(static_cast<char>(0xf0 | code_point >> 18));
+        out.push_back(static_cast<char>(0x80 | (code_point >> 12 & 0x3f)));
+        out.push_back(static_cast<char>(0x80 | (code_point >> 6 & 0x3f)));
+        out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
+    }
+}
+
+}  // namespace
+
+std::optional<std::string> unquote(std::string_view quoted) {
+    if (quoted.size() < 2 || quoted.front() != '"' || quoted.back() != '"') return std::nullopt;
+    std::string_view body = quoted.substr(1, quoted.size() - 2);
+    std::string out;
+    out.reserve(body.size());
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        if (body[i] != '\\') {
+            out.push_back(body[i]);
+            continue;
+        }
+        if (++i >= body.size()) return std::nullopt;
+        switch (body[i]) {
+            case '"': out.push_back('"'); break;
+            case '\\': out.push_back('\\'); break;
+            case '/': out.push_back('/'); break;
+            case 'b': out.push_back('\b'); break;
+            case 'f': out.push_back('\f'); break;
+            case 'n': out.push_back('\n'); break;
+            case 'r': out.push_back('\r'); break;
+            case 't': out.push_back('\t'); break;
+            case 'u': {
+                int unit = body.size() >= i + 5 ? hex4(body.substr(i + 1, 4)) : -1;
+                if (unit < 0) return std::nullopt;
+                i += 4;
+                unsigned code_point = static_cast<unsigned>(unit);
+                if (unit >= 0xdc00 && unit <= 0xdfff) return std::nullopt;  // a lone low half
+                if (unit >= 0xd800 && unit <= 0xdbff) {
+                    // a high half: a \u escape of the low half must follow
+                    if (body.size() < i + 7 || body[i + 1] != '\\' || body[i + 2] != 'u')
+                        return std::nullopt;
+                    int low = hex4(body.substr(i + 3, 4));
+                    if (low < 0xdc00 || low > 0xdfff) return std::nullopt;
+                    i += 6;
+                    code_point = 0x10000 + ((static_cast<unsigned>(unit) - 0xd800) << 10) +
+                                 (static_cast<unsigned>(low) - 0xdc00);
+                }
+                if (code_point == 0) return std::nullopt;
+                append_utf8(out, code_point);
+                break;
+            }
+            default:
+                return std::nullopt;
+        }
+    }
+    return out;
+}
+
 Value number_value(long long number) {
     Value v;
     v.kind = Kind::number;

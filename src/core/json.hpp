@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -41,6 +42,11 @@ std::string quote(std::string_view text);
 
 // A string value holding text.
 Value string_value(std::string_view text);
+
+// The text of a string's quoted source (as parse keeps it), its escapes
+// decoded to UTF-8; nullopt for what PostgreSQL's jsonb refuses: \u0000 and
+// a \u escape of half a surrogate pair.
+std::optional<std::string> unquote(std::string_view quoted);
 
 // A number value from an integer.
 Value number_value(long long number);

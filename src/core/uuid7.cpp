@@ -158,4 +158,31 @@ std::optional<UuidBytes> parse_uuid(std::string_view text) {
     return bytes;
 }
 
+// The grammar of PostgreSQL's string_to_uuid: '{'? then 16 bytes of two hex
+// digits each, where a '-' may follow bytes 1, 3, 5, ..., 13 (after every
+// group of four digits but the last), then '}' if the text opened with '{'.
+std::optional<UuidBytes> parse_uuid_input(std::string_view text) {
+    std::size_t position = 0;
+    const bool braces = !text.empty() && text.front() == '{';
+    if (braces) ++position;
+    UuidBytes bytes{};
+    for (std::size_t index = 0; index < bytes.size(); ++index) {
+        if (position + 2 > text.size()) return std::nullopt;
+        const int high = hex_digit_value(text[position]);
+        const int low = hex_digit_value(text[position + 1]);
+        if (high < 0 || low < 0) return std::nullopt;
+        bytes[index] = static_cast<std::uint8_t>(high << 4 | low);
+        position += 2;
+        if (position < text.size() && text[position] == '-' && index % 2 == 1 &&
+            index < bytes.size() - 1)
+            ++position;
+    }
+    if (braces) {
+        if (position >= text.size() || text[position] != '}') return std::nullopt;
+        ++position;
+    }
+    if (position != text.size()) return std::nullopt;
+    return bytes;
+}
+
 }  // namespace project_runs

@@ -47,4 +47,9 @@ void write_uuid(const UuidBytes& uuid, char* out);
 // Parses the canonical form (either case); nullopt if it is not one.
 std::optional<UuidBytes> parse_uuid(std::string_view text);
 
+// Parses what PostgreSQL's uuid input accepts (text::uuid): 32 hex digits
+// of either case, a dash allowed after any group of four but the last, the
+// whole optionally in braces; nullopt for anything else.
+std::optional<UuidBytes> parse_uuid_input(std::string_view text);
+
 }  // namespace project_runs

@@ -583,12 +583,19 @@ std::optional<pg_uuid_t> jwt_user_id() {
         } catch (const json::ParseError&) {
             return std::nullopt;  // not JSON: no user
         }
-        const json::Value* value = doc.find("\"sub\"");
-        if (value == nullptr || value->kind != json::Kind::string || value->text.size() < 2)
-            return std::nullopt;
-        sub = value->text.substr(1, value->text.size() - 2);
+        // claims ->> 'sub' as jsonb reads it: keys and the value with their
+        // escapes decoded, the last of duplicate keys winning
+        const json::Value* value = nullptr;
+        if (doc.kind == json::Kind::object)
+            for (const auto& [key, member] : doc.members)
+                if (json::unquote(key) == std::optional<std::string>("sub")) value = &member;
+        if (value == nullptr || value->kind != json::Kind::string) return std::nullopt;
+        std::optional<std::string> text = json::unquote(value->text);
+        if (!text) return std::nullopt;
+        sub = std::move(*text);
     }
-    std::optional<UuidBytes> bytes = parse_uuid(sub);
+    // ::uuid as auth.uid() casts it; what that cast refuses is no user
+    std::optional<UuidBytes> bytes = parse_uuid_input(sub);
     if (!bytes) return std::nullopt;
     pg_uuid_t uuid;
     memcpy(uuid.data, bytes->data(), UUID_LEN);

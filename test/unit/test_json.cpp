@@ -463,5 +463,42 @@ TEST(JsonMerge, RealisticMetricsUpdate) {
               R"({"name":"write","status":"running"}],"tags":["c"],"rows_out":98})");
 }
 
+// unquote decodes what jsonb decodes (claims ->> 'sub').
+TEST(JsonUnquote, DecodesEscapes) {
+    EXPECT_EQ(unquote(R"("plain")"), "plain");
+    EXPECT_EQ(unquote(R"("")"), "");
+    EXPECT_EQ(unquote(R"("a\"b\\c\/d")"), "a\"b\\c/d");
+    EXPECT_EQ(unquote(R"("\b\f\n\r\t")"), "\b\f\n\r\t");
+    EXPECT_EQ(unquote(R"("\u0073ub")"), "sub");
+    EXPECT_EQ(unquote(R"("\u00e9")"), "\xc3\xa9");                 // é
+    EXPECT_EQ(unquote(R"("\u20AC")"), "\xe2\x82\xac");             // €
+    EXPECT_EQ(unquote(R"("\ud83d\ude00")"), "\xf0\x9f\x98\x80");   // U+1F600
+    EXPECT_EQ(unquote("\"caf\xc3\xa9\""), "caf\xc3\xa9");          // raw UTF-8 kept
+}
+
+TEST(JsonUnquote, RefusesWhatJsonbRefuses) {
+    const char* const refused[] = {
+        R"("\u0000")",        // jsonb: unsupported Unicode escape sequence
+        R"("\ud83d")",        // a high half alone
+        R"("\ud83dx")",       // a high half before a plain character
+        R"("\ud83d\u0041")",  // a high half before a non-surrogate escape
+        R"("\ude00")",        // a low half alone
+        R"("\u12")",          // short escape
+        R"("\x")",            // not an escape
+        R"(plain)",           // not quoted
+        R"(")",               // one quote
+    };
+    for (const char* text : refused) EXPECT_FALSE(unquote(text).has_value()) << text;
+}
+
+// What parse keeps decodes back to the original text.
+TEST(JsonUnquote, InvertsQuote) {
+    for (std::string text : {"", "x", "a \"quoted\" \\ path/", "tab\tnew\nline", "\x01\x1f",
+                             "caf\xc3\xa9 \xe2\x82\xac"}) {
+        Value v = parse(quote(text));
+        EXPECT_EQ(unquote(v.text), text);
+    }
+}
+
 }  // namespace
 }  // namespace project_runs::json

@@ -331,5 +331,39 @@ TEST(ParseUuid, RejectsNonCanonicalText) {
         parse_uuid(std::string_view("017f22e2-79b0-7cc3-98c4-dc0c0c07398\0", 36)).has_value());
 }
 
+// parse_uuid_input accepts what text::uuid accepts, and nothing else.
+TEST(ParseUuidInput, AcceptsPostgresInputForms) {
+    const UuidBytes expected = *parse_uuid("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+    const char* const accepted[] = {
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",    // canonical
+        "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",    // upper case
+        "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}",  // braces
+        "a0eebc999c0b4ef8bb6d6bb9bd380a11",        // no dashes
+        "a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11", // a dash after every group of four
+        "{a0eebc99-9c0b4ef8-bb6d6bb9-bd380a11}",   // some dashes, braces
+    };
+    for (const char* text : accepted) EXPECT_EQ(parse_uuid_input(text), expected) << text;
+}
+
+TEST(ParseUuidInput, RejectsWhatPostgresRejects) {
+    const char* const rejected[] = {
+        "",
+        "{}",
+        " a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",   // leading space
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11 ",   // trailing space
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11-",   // dash after the last group
+        "-a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",   // leading dash
+        "a0e-ebc99-9c0b-4ef8-bb6d-6bb9bd380a11",   // dash inside a group of four
+        "a0eebc99--9c0b-4ef8-bb6d-6bb9bd380a11",   // two dashes
+        "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",   // unclosed brace
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}",   // closing brace only
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1",     // 31 digits
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a111",   // 33 digits
+        "g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",    // not hex
+        "urn:uuid:a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+    };
+    for (const char* text : rejected) EXPECT_FALSE(parse_uuid_input(text).has_value()) << text;
+}
+
 }  // namespace
 }  // namespace project_runs
