@@ -442,6 +442,7 @@ void append_utf8(std::string& out, unsigned code_point) {
 std::optional<std::string> unquote(std::string_view quoted) {
     if (quoted.size() < 2 || quoted.front() != '"' || quoted.back() != '"') return std::nullopt;
     std::string_view body = quoted.substr(1, quoted.size() - 2);
+    if (body.find('\\') == std::string_view::npos) return std::string(body);
     std::string out;
     out.reserve(body.size());
     for (std::size_t i = 0; i < body.size(); ++i) {

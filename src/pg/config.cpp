@@ -588,7 +588,9 @@ std::optional<pg_uuid_t> jwt_user_id() {
         const json::Value* value = nullptr;
         if (doc.kind == json::Kind::object)
             for (const auto& [key, member] : doc.members)
-                if (json::unquote(key) == std::optional<std::string>("sub")) value = &member;
+                if (key == "\"sub\"" ||
+                    (key.find('\\') != std::string::npos && json::unquote(key) == "sub"))
+                    value = &member;
         if (value == nullptr || value->kind != json::Kind::string) return std::nullopt;
         std::optional<std::string> text = json::unquote(value->text);
         if (!text) return std::nullopt;
