@@ -32,6 +32,7 @@
 #   - each kind of call had an ok (but the direct DELETE, which is refused
 #     with 42501), and each racy outcome was seen.
 # Runs inside scripts/test.sh's throw-away cluster (PG* variables are set).
+# MIX_KEEP=1 keeps the database (mix_<pid>) for a look afterwards.
 set -euo pipefail
 
 db="mix_$$"
