@@ -236,6 +236,15 @@ check_eq "unexpected outcomes" "" "$(psql_db -d "$db" -c "
                           'IDEMPOTENCY_CONFLICT', 'STEP_FAILED', 'INPUT_NOT_FOUND')
       AND NOT (op = 'direct_update' AND outcome IN ('SQLSTATE PR001', 'SQLSTATE PR002', 'SQLSTATE PR005'))
       AND NOT (op = 'direct_delete' AND outcome = 'SQLSTATE 42501')")"
+# The leak check sees a leak when there is one: user 0 given a run and a
+# project of user 1, nested as the functions return them, and its own.
+check_eq "the leak check on user 1's run, user 1's project, user 0's run" "t t f" "$(psql_db -d "$db" -c "
+    SELECT concat_ws(' ',
+        mix_foreign(0, jsonb_build_object('data', jsonb_build_array(jsonb_build_object('id',
+            (SELECT id FROM project_runs WHERE project_id = mix_project(1, 0) LIMIT 1))))),
+        mix_foreign(0, jsonb_build_object('x', jsonb_build_object('project_id', mix_project(1, 1)))),
+        mix_foreign(0, jsonb_build_object('id',
+            (SELECT id FROM project_runs WHERE project_id = mix_project(0, 0) LIMIT 1))))")"
 check_eq "calls that saw, changed or created another user's data" "0" \
     "$(psql_db -d "$db" -c "SELECT count(*) FROM mix_log WHERE leak")"
 check_eq "foreign calls answered ok" "0" "$(psql_db -d "$db" -c "
