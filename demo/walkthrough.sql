@@ -135,10 +135,10 @@ WHERE r.id = :'run1';
 
 \echo 'project_run_events: every status change, written by the table''s trigger'
 SELECT coalesce(from_status::text, '(new)') || ' → ' || to_status AS transition, demo.t(at) AS at
-FROM project_run_events WHERE run_id = :'run1' ORDER BY at;
+FROM project_run_events WHERE run_id = :'run1' ORDER BY at, to_status;
 
 INSERT INTO demo.checks (label, ok) VALUES ('Status transitions queued → running → succeeded',
-    (SELECT array_agg(coalesce(from_status::text, '') || '>' || to_status ORDER BY at)
+    (SELECT array_agg(coalesce(from_status::text, '') || '>' || to_status ORDER BY at, to_status)
      FROM project_run_events WHERE run_id = :'run1')
     = ARRAY['>queued', 'queued>running', 'running>succeeded']);
 INSERT INTO demo.checks (label, ok) VALUES ('The run has output {pipeline_version, input_version, summary} and step metrics',

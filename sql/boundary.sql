@@ -64,7 +64,7 @@ ROLLBACK TO before_fault;
 SELECT brief(project_runs_set_running(:'run'));
 COMMIT;
 SELECT project_runs_debug_state();
-SELECT string_agg(coalesce(from_status::text, '-') || '>' || to_status, ' ' ORDER BY at) AS events
+SELECT string_agg(coalesce(from_status::text, '-') || '>' || to_status, ' ' ORDER BY at, to_status) AS events
 FROM project_run_events WHERE run_id = :'run';
 
 -- A missing projects table: CONFIG from the functions, PR010 from the

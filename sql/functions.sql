@@ -67,7 +67,7 @@ SELECT e.from_status, e.to_status, e.at = coalesce(CASE e.to_status
            ELSE r.finished_at END, 'infinity') AS at_matches_run
 FROM project_run_events e JOIN project_runs r ON r.id = e.run_id
 WHERE r.id = :'run1' ORDER BY e.at;
-SELECT r.attempt, string_agg(coalesce(e.from_status::text, '-') || '>' || e.to_status, ' ' ORDER BY e.at) AS events
+SELECT r.attempt, string_agg(coalesce(e.from_status::text, '-') || '>' || e.to_status, ' ' ORDER BY e.at, e.to_status) AS events
 FROM project_runs r JOIN project_run_events e ON e.run_id = r.id
 WHERE r.idempotency_key = 'alpha:skip' GROUP BY r.attempt ORDER BY r.attempt;
 -- One transaction holding all three steps still leaves three events.
@@ -76,7 +76,7 @@ SELECT (project_runs_create(:beta, 7, 'v1')->'data'->>'id')::uuid AS run4 \gset
 SELECT brief(project_runs_set_running(:'run4'));
 SELECT brief(project_runs_set_succeeded(:'run4', '{"done": true}'));
 COMMIT;
-SELECT string_agg(coalesce(from_status::text, '-') || '>' || to_status, ' ' ORDER BY at) AS events
+SELECT string_agg(coalesce(from_status::text, '-') || '>' || to_status, ' ' ORDER BY at, to_status) AS events
 FROM project_run_events WHERE run_id = :'run4';
 
 -- latest and list, newest first.

@@ -61,7 +61,7 @@ SELECT s.name, s.status, s.error, s.started_at IS NOT NULL AS has_start,
 FROM project_runs r, jsonb_to_recordset(r.metrics->'steps')
     AS s(name text, status text, started_at timestamptz, finished_at timestamptz, duration_ms float8, error jsonb)
 WHERE r.id = :'run';
-SELECT string_agg(coalesce(from_status::text, '-') || '>' || to_status, ' ' ORDER BY at) AS events
+SELECT string_agg(coalesce(from_status::text, '-') || '>' || to_status, ' ' ORDER BY at, to_status) AS events
 FROM project_run_events WHERE run_id = :'run';
 
 -- The double click: the same run comes back, nothing runs again.
@@ -84,7 +84,7 @@ SELECT * FROM gen_brief(project_runs_generate(:empty));
 SELECT r->'error'->>'message' AS message, project_runs_http_status(r->'error'->>'code') AS http,
        jsonb_path_query_array(r->'data'->'metrics', '$.steps[*].status') AS steps
 FROM project_runs_generate(:empty) AS r;
-SELECT string_agg(coalesce(e.from_status::text, '-') || '>' || e.to_status, ' ' ORDER BY e.at) AS events
+SELECT string_agg(coalesce(e.from_status::text, '-') || '>' || e.to_status, ' ' ORDER BY e.at, e.to_status) AS events
 FROM project_run_events e WHERE e.run_id = (project_runs_latest(:empty)->'data'->>'id')::uuid;
 SELECT count(*) AS no_input_runs FROM project_runs WHERE project_id = :empty;
 
@@ -171,7 +171,7 @@ SELECT r->>'ok' AS ok, r->'error'->>'code' AS code, r->'data'->'error_detail' AS
         FROM jsonb_array_elements(r->'data'->'metrics'->'steps') s) AS steps
 FROM project_runs_generate(:gen, NULL, 'slow.v1') AS r;
 RESET statement_timeout;
-SELECT r.status, string_agg(coalesce(e.from_status::text, '-') || '>' || e.to_status, ' ' ORDER BY e.at) AS events
+SELECT r.status, string_agg(coalesce(e.from_status::text, '-') || '>' || e.to_status, ' ' ORDER BY e.at, e.to_status) AS events
 FROM project_runs r JOIN project_run_events e ON e.run_id = r.id
 WHERE r.project_id = :gen AND r.pipeline_version = 'slow.v1' GROUP BY r.id, r.status;
 
@@ -210,7 +210,7 @@ SELECT v AS pipeline, r->'error'->>'code' AS code,
        r->'data'->'error_detail'->>'sqlstate' AS sqlstate, r->'data'->>'error_code' AS run_error,
        r->'data'->'output' AS output
 FROM unnest(ARRAY['finish.v1', 'finish.v2', 'finish.v3']) v, project_runs_generate(:gen, NULL, v) AS r;
-SELECT r.pipeline_version, string_agg(coalesce(e.from_status::text, '-') || '>' || e.to_status, ' ' ORDER BY e.at) AS events
+SELECT r.pipeline_version, string_agg(coalesce(e.from_status::text, '-') || '>' || e.to_status, ' ' ORDER BY e.at, e.to_status) AS events
 FROM project_runs r JOIN project_run_events e ON e.run_id = r.id
 WHERE r.project_id = :gen AND r.pipeline_version LIKE 'finish.v%' GROUP BY r.pipeline_version ORDER BY 1;
 SELECT writes AS kept_writes FROM step_switch;

@@ -174,7 +174,7 @@ assert_rules() {
     # +1 (restored queued -> running), +1 (restored running -> succeeded).
     check_eq "$db: events appended after the restore" "$((before + 4))" "$after"
     check_eq "$db: events of the new run" "null>queued,queued>running" \
-        "$(psql_db -d "$db" -c "SELECT string_agg(coalesce(from_status::text, 'null') || '>' || to_status, ',' ORDER BY at) FROM project_run_events WHERE run_id = '$id'")"
+        "$(psql_db -d "$db" -c "SELECT string_agg(coalesce(from_status::text, 'null') || '>' || to_status, ',' ORDER BY at, to_status) FROM project_run_events WHERE run_id = '$id'")"
     check_eq "$db: the set_running result refuses a second start on a succeeded run" "ILLEGAL_TRANSITION" \
         "$(psql_db -d "$db" -c "SELECT project_runs_set_running('$succeeded')->'error'->>'code'")"
     check_eq "$db: the restored settings are in force" "public.projects" \

@@ -128,7 +128,7 @@ check_eq "subscriber: the purged project's runs and events" "0 0" \
     "$(psql_db -d "$sub" -c "SELECT (SELECT count(*) FROM project_runs WHERE project_id = '$purged') || ' ' ||
         (SELECT count(*) FROM project_run_events WHERE project_id = '$purged')")"
 check_eq "subscriber: the generated run's events" "->queued queued>running running>succeeded" \
-    "$(psql_db -d "$sub" -c "SELECT string_agg(coalesce(e.from_status::text, '-') || '>' || e.to_status, ' ' ORDER BY e.at)
+    "$(psql_db -d "$sub" -c "SELECT string_agg(coalesce(e.from_status::text, '-') || '>' || e.to_status, ' ' ORDER BY e.at, e.to_status)
         FROM project_run_events e JOIN project_runs r ON r.id = e.run_id
         WHERE r.project_id = '$project' AND r.input_version = 2 AND r.pipeline_version = '2025-12-23.v1'")"
 

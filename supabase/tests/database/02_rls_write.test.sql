@@ -28,7 +28,7 @@ SELECT is(project_runs_set_running(:'a_new')->'data'->>'status', 'running', 'A: 
 SELECT is(project_runs_update_metrics(:'a_new', '{"progress": 0.5}')->'data'->'metrics', '{"progress": 0.5}'::jsonb,
           'A: update_metrics on A''s run');
 SELECT is(project_runs_set_succeeded(:'a_new', '{"answer": 42}')->'data'->>'status', 'succeeded', 'A: set_succeeded on A''s run');
-SELECT is((SELECT array_agg(coalesce(from_status::text, '-') || '>' || to_status ORDER BY at) FROM project_run_events WHERE run_id = :'a_new'),
+SELECT is((SELECT array_agg(coalesce(from_status::text, '-') || '>' || to_status ORDER BY at, to_status) FROM project_run_events WHERE run_id = :'a_new'),
           ARRAY['->queued', 'queued>running', 'running>succeeded'], 'A: the run''s events, read as A');
 SELECT is(project_runs_set_running(:'a_succeeded')->'error'->>'code', 'ILLEGAL_TRANSITION', 'A: set_running on A''s succeeded run -> ILLEGAL_TRANSITION');
 SELECT project_runs_generate('a1a1a1a1-0000-4000-8000-000000000001') AS a_generate \gset
