@@ -7,7 +7,8 @@
 #   bash scripts/test.sh --quick   skip install-deps and the CMake unit tests
 #
 # Suites (all run even when an earlier one fails):
-#   unit       CMake + ctest (test/unit), counted per ctest test
+#   unit       CMake + ctest (test/unit), counted per ctest test; then the
+#              same tests built with ASan + UBSan (unit-asan, build-asan/)
 #   regress    `make installcheck ISOLATION=`  (pg_regress, REGRESS in Makefile)
 #   isolation  `make installcheck REGRESS=`    (pg_isolation_regress, ISOLATION)
 #   sh         test/sh/*.sh, one test per script, pass = exit 0
@@ -169,37 +170,56 @@ summary() {
     [ "$total_f" -eq 0 ]
 }
 
+# run_unit_suite LABEL BUILD-DIR [CMAKE-ARGS...]: configure, build and run
+# the CMake unit tests in BUILD-DIR, counted per ctest test under LABEL.
+run_unit_suite() {
+    local label="$1" dir="$2"
+    shift 2
+    if ! cmake -S . -B "$dir" "$@"; then
+        tally "$label-configure" 0 1 "cmake configure failed"
+        return 0
+    fi
+    if ! cmake --build "$dir" -j2; then
+        tally "$label-build" 0 1 "cmake build failed"
+        return 0
+    fi
+    local log rc counts p f
+    log="$(mktemp)"
+    ctest --test-dir "$dir" --output-on-failure --timeout 600 2>&1 | tee "$log"
+    rc="${PIPESTATUS[0]}"
+    counts="$(ctest_counts "$log")"
+    rm -f "$log"
+    if [ -z "$counts" ]; then
+        tally "$label" 0 1 "ctest exited $rc without a summary line"
+        return 0
+    fi
+    read -r p f <<<"$counts"
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1
+        tally "$label" "$p" "$f" "ctest exited $rc with no failed test counted"
+        return 0
+    fi
+    tally "$label" "$p" "$f"
+}
+
+# The unit tests, then the same tests built with AddressSanitizer and
+# UndefinedBehaviorSanitizer: the core runs on user input inside the
+# backend, so a memory error or undefined behaviour there fails the suite
+# (halt_on_error: any report aborts the test that made it).
 run_unit() {
     section "unit (cmake + ctest)"
     if [ ! -f CMakeLists.txt ]; then
         info "no CMakeLists.txt, skipping unit tests"
         return 0
     fi
-    if ! cmake -S . -B build; then
-        tally unit-configure 0 1 "cmake configure failed"
-        return 0
-    fi
-    if ! cmake --build build -j2; then
-        tally unit-build 0 1 "cmake build failed"
-        return 0
-    fi
-    local log rc counts p f
-    log="$(mktemp)"
-    ctest --test-dir build --output-on-failure --timeout 600 2>&1 | tee "$log"
-    rc="${PIPESTATUS[0]}"
-    counts="$(ctest_counts "$log")"
-    rm -f "$log"
-    if [ -z "$counts" ]; then
-        tally unit 0 1 "ctest exited $rc without a summary line"
-        return 0
-    fi
-    read -r p f <<<"$counts"
-    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-        f=1
-        tally unit "$p" "$f" "ctest exited $rc with no failed test counted"
-        return 0
-    fi
-    tally unit "$p" "$f"
+    run_unit_suite unit build
+    section "unit under ASan + UBSan (cmake + ctest)"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        run_unit_suite unit-asan build-asan \
+            -DCMAKE_BUILD_TYPE=Debug \
+            "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -O1" \
+            "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined"
 }
 
 run_extension_build() {
