@@ -312,7 +312,7 @@ const StatementText statement_texts[] = {
     // as the caller): no row when the project is not visible ($2: the
     // caller's user id under row-level security, else null); else the
     // requested version ($3), a final row first (of several rows of one
-    // version, the newest by created_at), with null columns when the
+    // version, the newest by created_at where the table has it), with null columns when the
     // project has no such input; then the newest run holding the key
     // <project>:<version>:<pipeline> ($4), all of its columns, from the
     // fourth column on (nulls when none)
@@ -320,8 +320,8 @@ const StatementText statement_texts[] = {
      "SELECT i.status::pg_catalog.text, i.input_json, i.found, r.* FROM {projects} p "
      "LEFT JOIN LATERAL (SELECT x.status, x.input_json, true AS found FROM {inputs} x "
      "WHERE x.project_id OPERATOR(pg_catalog.=) p.id AND x.version OPERATOR(pg_catalog.=) $3 "
-     "ORDER BY (x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final') DESC, "
-     "x.created_at DESC NULLS LAST LIMIT 1) i ON true "
+     "ORDER BY (x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final') DESC{inputs_newest} "
+     "LIMIT 1) i ON true "
      RUN_HOLDING_KEY("$3", "$4")
      "WHERE p.id OPERATOR(pg_catalog.=) $1 AND ($2 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $2)",
      "uuit"},
@@ -333,7 +333,7 @@ const StatementText statement_texts[] = {
      "SELECT x.version, x.input_json FROM {inputs} x "
      "WHERE x.project_id OPERATOR(pg_catalog.=) p.id "
      "AND x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final' AND x.version IS NOT NULL "
-     "ORDER BY x.version DESC, x.created_at DESC NULLS LAST LIMIT 1) i ON true "
+     "ORDER BY x.version DESC{inputs_newest} LIMIT 1) i ON true "
      RUN_HOLDING_KEY("i.version", "$3")
      "WHERE p.id OPERATOR(pg_catalog.=) $1 AND ($2 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $2)",
      "uut"},
@@ -433,11 +433,25 @@ void replan_when_outgrown(const Catalog& c) {
     });
 }
 
-// Replaces {s}, {projects} and {inputs} in a statement's text.
+// ", x.created_at DESC NULLS LAST" when the application's inputs table has
+// the contract's created_at column, else nothing: of several rows of one
+// version the newest is the input, and a table without the column still
+// works (its rows of one version are then taken in no set order).
+std::string inputs_newest_order() {
+    Oid relid = inputs_relid();
+    if (!OidIsValid(relid)) return {};
+    bool has_column = guard([&] { return get_attnum(relid, "created_at") != InvalidAttrNumber; });
+    return has_column ? ", x.created_at DESC NULLS LAST" : "";
+}
+
+// Replaces {s}, {projects}, {inputs} and {inputs_newest} in a statement's text.
 std::string expand(const char* text, const Catalog& c) {
     std::string out;
     for (const char* p = text; *p != '\0';) {
-        if (strncmp(p, "{s}", 3) == 0) {
+        if (strncmp(p, "{inputs_newest}", 15) == 0) {
+            out += inputs_newest_order();
+            p += 15;
+        } else if (strncmp(p, "{s}", 3) == 0) {
             out += c.schema;
             p += 3;
         } else if (strncmp(p, "{projects}", 10) == 0) {
