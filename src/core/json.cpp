@@ -12,6 +12,18 @@ namespace project_runs::json {
 
 namespace {
 
+// The value of a hex digit of either case, or -1.
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+namespace {
+
 // Recursive-descent parser over one document.
 class Parser {
 public:
@@ -237,10 +249,7 @@ private:
     static bool is_digit(char character) { return character >= '0' && character <= '9'; }
 
     // True for hex digits of either case.
-    static bool is_hex_digit(char character) {
-        return is_digit(character) || (character >= 'a' && character <= 'f') ||
-               (character >= 'A' && character <= 'F');
-    }
+    static bool is_hex_digit(char character) { return hex_value(character) >= 0; }
 
     std::string_view text_;
     int max_depth_;
@@ -409,10 +418,7 @@ namespace {
 int hex4(std::string_view digits) {
     int value = 0;
     for (char c : digits) {
-        int d = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                       : -1;
+        int d = hex_value(c);
         if (d < 0) return -1;
         value = value * 16 + d;
     }
