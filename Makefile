@@ -18,7 +18,6 @@ OBJS = \
 	src/pg/functions.o \
 	src/pg/generate.o \
 	src/pg/guard.o \
-	src/pg/last_run.o \
 	src/pg/project_runs.o \
 	src/pg/result.o \
 	src/pg/runs.o \
@@ -26,10 +25,10 @@ OBJS = \
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = setup functions bad_input metrics boundary invariants generate dashboard last_run
+REGRESS = setup functions bad_input metrics boundary invariants generate dashboard
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
-ISOLATION = create_race generate_race registry_change purge_race finish_race dashboard_snapshot
+ISOLATION = create_race generate_race registry_change purge_race finish_race
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/results --load-extension=$(EXTENSION)
 
 EXTRA_CLEAN = results regression.diffs regression.out test/isolation/results build

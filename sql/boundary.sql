@@ -90,8 +90,6 @@ SELECT project_runs_latest(:alpha);
 SELECT current_user, count(*) FILTER (WHERE project_id <> :alpha) AS other_projects_runs_seen
 FROM project_runs;
 RESET ROLE;
--- (The dashboard reads last runs as the owner only through the executor.)
-SET project_runs.dashboard_index_read = off;
 SET project_runs.fault_injection = 'owner_scope_cpp_exception';
 SET ROLE boundary_reader;
 SELECT sqlstate_of($$SELECT project_runs_dashboard()$$);
@@ -99,7 +97,6 @@ SELECT current_user, count(*) FILTER (WHERE project_id <> :alpha) AS other_proje
 FROM project_runs;
 RESET ROLE;
 RESET project_runs.fault_injection;
-RESET project_runs.dashboard_index_read;
 SELECT project_runs_debug_state();
 SET ROLE boundary_reader;
 SELECT brief(project_runs_latest(:alpha)) AS latest,

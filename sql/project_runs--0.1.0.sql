@@ -258,9 +258,7 @@ $$The version of the loaded project_runs module.$$;
 CREATE FUNCTION @extschema@.project_runs_debug_state()
     RETURNS jsonb AS 'MODULE_PATHNAME', 'project_runs_debug_state' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.project_runs_debug_state() IS
-$$Diagnostics of the C++ boundary: objects of failed frames still alive (0) and session flags (false);
-and the session's dashboard calls that read last runs straight from the index, and the
-projects whose last run they left to the executor.$$;
+$$Diagnostics of the C++ boundary: objects of failed frames still alive (0) and session flags (false).$$;
 
 -- Every session reads where the application's tables are; only the owner
 -- writes it.

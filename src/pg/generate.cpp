@@ -513,16 +513,8 @@ PR_FUNCTION(project_runs_dashboard) {
         count = call.run(Statement::dashboard_user_projects, {UUIDPGetDatum(&scope.user)}, nullptr,
                          true);
     const SPITupleTable* projects = SPI_tuptable;  // kept by SPI until the call ends
-    // Their last runs: from the index where it can, else (or for projects
-    // it leaves unread) through the executor, as the ledger's owner.
-    LastRuns runs;
-    bool from_index = read_last_runs(projects, count, &runs);
-    if (!from_index || runs.unread_count > 0) {
-        Datum ids = from_index ? project_ids_at(projects, runs.unread, runs.unread_count)
-                               : uuid_column_array(projects, count);
-        LedgerOwnerScope owner;
-        uint64 rows = call.run(Statement::dashboard_last_runs, {ids}, nullptr, true);
-        put_executor_rows(&runs, SPI_tuptable, rows, count);
-    }
-    return call.ok_dashboard(projects, count, runs);
+    Datum ids = uuid_column_array(projects, count);
+    LedgerOwnerScope owner;
+    call.run(Statement::dashboard_last_runs, {ids}, nullptr, true);
+    return call.ok_dashboard(projects, count);
 }

@@ -7,7 +7,6 @@
 #include "core/json.hpp"
 #include "pg/config.hpp"
 #include "pg/fault.hpp"
-#include "pg/last_run.hpp"
 #include "pg/guard.hpp"
 #include "pg/result.hpp"
 
@@ -77,7 +76,6 @@ void define_fault_setting() {
 
 void _PG_init(void) {
     define_fault_setting();
-    define_last_run_settings();
     MarkGUCPrefixReserved("project_runs");
     register_callbacks();
 }
@@ -131,10 +129,7 @@ PR_FUNCTION(project_runs_debug_state) {
     const SessionFlags& flags = session_flags();
     std::string text = "{\"live_fault_sentinels\": " + std::to_string(live_fault_sentinels()) +
                        ", \"purging\": " + (flags.purging ? "true" : "false") +
-                       ", \"trusted_insert\": " + (flags.trusted_insert ? "true" : "false") +
-                       ", \"dashboard_index_reads\": " + std::to_string(dashboard_index_reads) +
-                       ", \"dashboard_unread_projects\": " + std::to_string(dashboard_unread_projects) +
-                       "}";
+                       ", \"trusted_insert\": " + (flags.trusted_insert ? "true" : "false") + "}";
     return call.jsonb_from_text(text);
 }
 

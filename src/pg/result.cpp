@@ -243,9 +243,19 @@ Datum Call::ok_row(int created, int first_column) {
     });
 }
 
-Datum Call::ok_dashboard(const SPITupleTable* projects, uint64 project_count,
-                         const LastRuns& runs) {
+Datum Call::ok_dashboard(const SPITupleTable* projects, uint64 project_count) {
     return build_ok(-1, [&](JsonbParseState** state) {
+        // The last-run rows by project position (n is 1-based).
+        SPITupleTable* runs = SPI_tuptable;
+        uint64 run_count = SPI_processed;
+        HeapTuple* by_project = static_cast<HeapTuple*>(palloc0(sizeof(HeapTuple) * (project_count + 1)));
+        for (uint64 i = 0; i < run_count; i++) {
+            bool is_null;
+            int64 n = DatumGetInt64(heap_getattr(runs->vals[i], 1, runs->tupdesc, &is_null));
+            if (is_null || n < 1 || static_cast<uint64>(n) > project_count)
+                elog(ERROR, "dashboard row out of range");
+            by_project[n] = runs->vals[i];
+        }
         JsonbValue null_value;
         null_value.type = jbvNull;
         pushJsonbValue(state, WJB_BEGIN_ARRAY, nullptr);
@@ -261,11 +271,12 @@ Datum Call::ok_dashboard(const SPITupleTable* projects, uint64 project_count,
             JsonbValue name_value = is_null ? null_value : jsonb_value(name);
             pushJsonbValue(state, WJB_VALUE, &name_value);
             push_string(state, WJB_KEY, "last_run", 8);
-            HeapTuple run = runs.by_project[n];
-            if (run == nullptr)
+            HeapTuple run = by_project[n];
+            if (run != nullptr) heap_getattr(run, 2, runs->tupdesc, &is_null);  // the run's id
+            if (run == nullptr || is_null)
                 pushJsonbValue(state, WJB_VALUE, &null_value);
             else
-                push_run_row(state, run, runs.desc, 1);
+                push_run_row(state, run, runs->tupdesc, 1);
             pushJsonbValue(state, WJB_END_OBJECT, nullptr);
         }
         pushJsonbValue(state, WJB_END_ARRAY, nullptr);

@@ -8,7 +8,6 @@
 
 #include "core/error_codes.hpp"
 #include "pg/config.hpp"
-#include "pg/last_run.hpp"
 #include "pg/postgres.hpp"
 
 namespace project_runs::pg {
@@ -49,8 +48,9 @@ public:
 
     // {"ok": true, "data": [{"project_id", "name", "last_run"}, ...]}: the
     // dashboard, from its projects (rows of project id and name as jsonb, in
-    // order) and their last runs.
-    Datum ok_dashboard(const SPITupleTable* projects, uint64 project_count, const LastRuns& runs);
+    // order) and the rows of the last statement (dashboard_last_runs: n,
+    // then the last run's columns, null when the project has none).
+    Datum ok_dashboard(const SPITupleTable* projects, uint64 project_count);
 
     // {"ok": true, "data": [<run>, ...]}: every row of the last statement's
     // result (runs, r.*), in order, each as to_jsonb() would give it.
