@@ -250,33 +250,7 @@ check_eq "calls that saw, changed or created another user's data" "0" \
 check_eq "foreign calls answered ok" "0" "$(psql_db -d "$db" -c "
     SELECT count(*) FROM mix_log WHERE op IN ('foreign_write', 'foreign_project') AND outcome = 'ok'")"
 
-check_eq "runs whose columns do not fit their status" "0" "$(psql_db -d "$db" -c "
-    SELECT count(*) FROM project_runs WHERE NOT coalesce(
-        (status = 'queued' AND started_at IS NULL AND finished_at IS NULL AND output IS NULL
-            AND error_code IS NULL)
-     OR (status = 'running' AND started_at >= created_at AND finished_at IS NULL AND output IS NULL
-            AND error_code IS NULL AND input_version IS NOT NULL)
-     OR (status = 'succeeded' AND started_at >= created_at AND finished_at >= started_at
-            AND error_code IS NULL AND input_version IS NOT NULL)
-     OR (status = 'failed' AND finished_at >= coalesce(started_at, created_at) AND error_code IS NOT NULL
-            AND output IS NULL), false)")"
-check_eq "runs whose event log is not the path to their status" "0" "$(psql_db -d "$db" -c "
-    SELECT count(*) FROM project_runs r WHERE
-        (SELECT string_agg(coalesce(e.from_status::text, '') || '>' || e.to_status, ' ' ORDER BY e.at, e.to_status)
-         FROM project_run_events e WHERE e.run_id = r.id) IS DISTINCT FROM
-        CASE r.status WHEN 'queued' THEN '>queued'
-                      WHEN 'running' THEN '>queued queued>running'
-                      WHEN 'succeeded' THEN '>queued queued>running running>succeeded'
-                      ELSE CASE WHEN r.started_at IS NULL THEN '>queued queued>failed'
-                                ELSE '>queued queued>running running>failed' END END")"
-check_eq "events without their run" "0" "$(psql_db -d "$db" -c "
-    SELECT count(*) FROM project_run_events e WHERE NOT EXISTS (SELECT 1 FROM project_runs r WHERE r.id = e.run_id)")"
-check_eq "keys whose attempts break the rules" "0" "$(psql_db -d "$db" -c "
-    SELECT count(*) FROM (SELECT idempotency_key FROM project_runs WHERE idempotency_key IS NOT NULL
-        GROUP BY 1 HAVING min(attempt) <> 1 OR max(attempt) <> count(*)
-            OR count(*) FILTER (WHERE status <> 'failed') > 1
-            OR count(*) FILTER (WHERE status <> 'failed' AND attempt < (SELECT max(attempt) FROM project_runs x
-                                WHERE x.idempotency_key = project_runs.idempotency_key)) > 0) k")"
+ledger_invariants "$db"
 check_eq "finished runs changed or gone since half-way" "0" "$(psql_db -d "$db" -c "
     SELECT count(*) FROM mix_frozen f LEFT JOIN project_runs r ON r.id = f.id
     WHERE r.id IS NULL OR to_jsonb(r) <> to_jsonb(f)")"

@@ -114,6 +114,40 @@ FROM project_run_events e;
 SQL
 }
 
+# ledger_invariants DB: asserts (check_eq) the ledger's invariants over every
+# run of DB: columns that fit the status, an event log that is exactly the
+# path to the status, no event without its run, attempts 1..n per
+# idempotency key with every attempt but the last failed.
+ledger_invariants() {
+    check_eq "runs whose columns do not fit their status" "0" "$(psql_db -d "$1" -c "
+        SELECT count(*) FROM project_runs WHERE NOT coalesce(
+            (status = 'queued' AND started_at IS NULL AND finished_at IS NULL AND output IS NULL
+                AND error_code IS NULL)
+         OR (status = 'running' AND started_at >= created_at AND finished_at IS NULL AND output IS NULL
+                AND error_code IS NULL AND input_version IS NOT NULL)
+         OR (status = 'succeeded' AND started_at >= created_at AND finished_at >= started_at
+                AND error_code IS NULL AND input_version IS NOT NULL)
+         OR (status = 'failed' AND finished_at >= coalesce(started_at, created_at) AND error_code IS NOT NULL
+                AND output IS NULL), false)")"
+    check_eq "runs whose event log is not the path to their status" "0" "$(psql_db -d "$1" -c "
+        SELECT count(*) FROM project_runs r WHERE
+            (SELECT string_agg(coalesce(e.from_status::text, '') || '>' || e.to_status, ' ' ORDER BY e.at, e.to_status)
+             FROM project_run_events e WHERE e.run_id = r.id) IS DISTINCT FROM
+            CASE r.status WHEN 'queued' THEN '>queued'
+                          WHEN 'running' THEN '>queued queued>running'
+                          WHEN 'succeeded' THEN '>queued queued>running running>succeeded'
+                          ELSE CASE WHEN r.started_at IS NULL THEN '>queued queued>failed'
+                                    ELSE '>queued queued>running running>failed' END END")"
+    check_eq "events without their run" "0" "$(psql_db -d "$1" -c "
+        SELECT count(*) FROM project_run_events e WHERE NOT EXISTS (SELECT 1 FROM project_runs r WHERE r.id = e.run_id)")"
+    check_eq "keys whose attempts break the rules" "0" "$(psql_db -d "$1" -c "
+        SELECT count(*) FROM (SELECT idempotency_key FROM project_runs WHERE idempotency_key IS NOT NULL
+            GROUP BY 1 HAVING min(attempt) <> 1 OR max(attempt) <> count(*)
+                OR count(*) FILTER (WHERE status <> 'failed') > 1
+                OR count(*) FILTER (WHERE status <> 'failed' AND attempt < (SELECT max(attempt) FROM project_runs x
+                                    WHERE x.idempotency_key = project_runs.idempotency_key)) > 0) k")"
+}
+
 # ensure_supabase_roles SCRIPT: creates the roles anon, authenticated and
 # service_role (cluster-wide) where missing and adds them to the caller's
 # created_roles array, for drop_created_roles. Needs psql_db.
