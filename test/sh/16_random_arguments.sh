@@ -22,6 +22,7 @@
 #   - the ledger's invariants over every run that was left;
 #   - each function answered ok at least once.
 # Runs inside scripts/test.sh's throw-away cluster (PG* variables are set).
+# FUZZ_KEEP=1 keeps the database (fuzz_<pid>, table fuzz_log) for a look.
 set -euo pipefail
 
 db="fuzz_$$"
