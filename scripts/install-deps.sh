@@ -21,6 +21,8 @@ PACKAGES=(
     libgtest-dev googletest
     # Perl IPC::Run (PostgreSQL TAP-test helpers)
     libipc-run-perl
+    # SQLsmith, random SQL for test/sh/17_random_sql.sh
+    sqlsmith
 )
 
 log() { printf '[install-deps] %s\n' "$*"; }
