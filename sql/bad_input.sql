@@ -124,6 +124,8 @@ FROM (VALUES
     (NULL, '{"sub": "\u0061\u0030eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}'),
     (NULL, '{"\u0073ub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}'),
     (NULL, '{"sub": "00000000-0000-4000-8000-000000000001", "sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}'),
+    (NULL, '{"sub": "00000000-0000-4000-8000-000000000001", "s\u0075b": "x", "sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}'),
+    (NULL, '{"s\u0075b": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "sub": "x", "\u0073ub": "00000000-0000-4000-8000-000000000001"}'),
     (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\u0000"}'),
     (NULL, '{"sub": 42}'),
     (NULL, '{"sub": null}'),

@@ -28,7 +28,8 @@ namespace {
 class Parser {
 public:
     // Prepares to parse text, allowing at most max_depth nested containers.
-    Parser(std::string_view text, int max_depth) : text_(text), max_depth_(max_depth) {}
+    Parser(std::string_view text, int max_depth, RepeatedKeys repeated)
+        : text_(text), max_depth_(max_depth), repeated_(repeated) {}
 
     // Parses the whole text as exactly one value surrounded by whitespace.
     Value parse_document() {
@@ -99,7 +100,8 @@ private:
         if (depth > max_depth_) fail("nesting deeper than " + std::to_string(max_depth_));
     }
 
-    // Parses an object; a repeated key keeps its first position and last value.
+    // Parses an object; a repeated key keeps its first position and last
+    // value, or (RepeatedKeys::keep) every member stays, in order.
     Value parse_object(int depth) {
         check_depth(depth);
         expect('{');
@@ -119,11 +121,15 @@ private:
             expect(':');
             skip_whitespace();
             Value member_value = parse_value(depth);
-            const auto [found, inserted] = index_by_key.emplace(key, object.members.size());
-            if (inserted) {
+            if (repeated_ == RepeatedKeys::keep) {
                 object.members.emplace_back(std::move(key), std::move(member_value));
             } else {
-                object.members[found->second].second = std::move(member_value);
+                const auto [found, inserted] = index_by_key.emplace(key, object.members.size());
+                if (inserted) {
+                    object.members.emplace_back(std::move(key), std::move(member_value));
+                } else {
+                    object.members[found->second].second = std::move(member_value);
+                }
             }
             skip_whitespace();
             if (at_end()) fail("unterminated object");
@@ -253,6 +259,7 @@ private:
 
     std::string_view text_;
     int max_depth_;
+    RepeatedKeys repeated_;
     std::size_t position_ = 0;
 };
 
@@ -373,8 +380,8 @@ const Value* Value::find(std::string_view quoted_key) const {
 Value* Value::find(std::string_view quoted_key) { return find_member(*this, quoted_key); }
 
 // Parses one JSON document.
-Value parse(std::string_view text, int max_depth) {
-    return Parser(text, max_depth).parse_document();
+Value parse(std::string_view text, int max_depth, RepeatedKeys repeated) {
+    return Parser(text, max_depth, repeated).parse_document();
 }
 
 // Serializes without any whitespace.

@@ -31,10 +31,17 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// What parse does with a key an object repeats: merge keeps the member at
+// the key's first position with its last value (the metrics merge reads
+// objects so); keep lists every member in the order of the text, as jsonb
+// reads them before the last one wins.
+enum class RepeatedKeys { merge, keep };
+
 // Parses one JSON document; throws ParseError on malformed input or
 // nesting deeper than max_depth.
 constexpr int max_depth = 200;
-Value parse(std::string_view text, int max_depth = json::max_depth);
+Value parse(std::string_view text, int max_depth = json::max_depth,
+            RepeatedKeys repeated = RepeatedKeys::merge);
 
 // The JSON text of a string: quoted, with quotes, backslashes and control
 // characters escaped.

@@ -593,12 +593,13 @@ std::optional<pg_uuid_t> jwt_user_id() {
         if (claims.empty()) return std::nullopt;
         json::Value doc;
         try {
-            doc = json::parse(claims);
+            doc = json::parse(claims, json::max_depth, json::RepeatedKeys::keep);
         } catch (const json::ParseError&) {
             return std::nullopt;  // not JSON: no user
         }
         // claims ->> 'sub' as jsonb reads it: keys and the value with their
-        // escapes decoded, the last of duplicate keys winning
+        // escapes decoded, the last of duplicate keys in the text winning
+        // (however each is spelled)
         const json::Value* value = nullptr;
         if (doc.kind == json::Kind::object)
             for (const auto& [key, member] : doc.members)

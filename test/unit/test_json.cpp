@@ -139,6 +139,21 @@ TEST(JsonParse, DuplicateKeysLastValueWins) {
     EXPECT_EQ(parse(R"({"a": 1, "\u0061": 2})").members.size(), 2u);
 }
 
+// RepeatedKeys::keep lists every member in text order, nested ones too,
+// so that a reader can let the last one win as jsonb does.
+TEST(JsonParse, RepeatedKeysKeptInTextOrder) {
+    const Value object =
+        parse(R"({"a": 1, "b": 2, "a": 3, "c": {"x": 1, "x": 2}})", max_depth, RepeatedKeys::keep);
+    ASSERT_EQ(object.members.size(), 4u);
+    EXPECT_EQ(object.members[0].first, "\"a\"");
+    EXPECT_EQ(object.members[2].first, "\"a\"");
+    EXPECT_EQ(object.members[2].second.text, "3");
+    EXPECT_EQ(object.members[3].second.members.size(), 2u);
+    // The depth limit holds in this mode too.
+    const std::string deep = std::string(201, '[') + std::string(201, ']');
+    EXPECT_THROW(parse(deep, max_depth, RepeatedKeys::keep), ParseError);
+}
+
 // All four whitespace characters are skipped everywhere.
 TEST(JsonParse, Whitespace) {
     EXPECT_EQ(round_trip(" \t\r\n{ \"a\" \n:\t[ 1 ,\r2 ] , \"b\" : { } }\n "),
