@@ -384,6 +384,12 @@ bool existing_run_answers(int run_first, const RunRequest& request) {
     });
 }
 
+// True when the caller may read project_runs (SELECT on the table).
+bool may_read_runs() {
+    Oid runs = catalog().runs_relid;
+    return guard([&] { return pg_class_aclcheck(runs, GetUserId(), ACL_SELECT) == ACLCHECK_OK; });
+}
+
 }  // namespace
 
 PR_FUNCTION(project_runs_generate) {
@@ -406,6 +412,11 @@ PR_FUNCTION(project_runs_generate) {
     // newest final one.
     CallerScope scope = caller_scope();
     if (scope.kind == Scope::none) return project_not_found(call, project_id);
+    // That statement also reads the run holding the key, as the caller: one
+    // who may not read project_runs (Supabase's anon) learns first whether
+    // the project is there for it, as for everyone else.
+    if (!may_read_runs() && !project_visible(call, project_id, false))
+        return project_not_found(call, project_id);
     std::string project_text = uuid_text(project_id);
     Datum project = UUIDPGetDatum(&project_id);
     Datum user = UUIDPGetDatum(&scope.user);

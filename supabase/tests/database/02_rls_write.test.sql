@@ -11,7 +11,7 @@
 BEGIN;
 \ir ../supabase_project.psql
 
-SELECT plan(58);
+SELECT plan(62);
 
 -- ---------------------------------------------------------------------------
 -- User A writes A's runs: the functions and the table.
@@ -113,6 +113,18 @@ SELECT throws_ok($$INSERT INTO project_runs (project_id, input_version, pipeline
                  'anon: INSERT into project_runs -> 42501 permission denied');
 SELECT throws_ok(format('UPDATE project_runs SET metrics = %L WHERE id = %L', '{}', :'a_queued'), '42501', NULL,
                  'anon: UPDATE of project_runs -> 42501 permission denied');
+-- anon whose claims name A (a custom JWT): it sees no project of A's, so
+-- generate answers PROJECT_NOT_FOUND without reading runs; the calls that
+-- read or write runs as the caller meet anon's missing privileges.
+SELECT pg_temp.request('anon', '{"sub": "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "role": "anon"}');
+SELECT is(project_runs_generate('a1a1a1a1-0000-4000-8000-000000000001')->'error'->>'code', 'PROJECT_NOT_FOUND',
+          'anon with A''s sub: generate on A1 -> PROJECT_NOT_FOUND');
+SELECT is(project_runs_latest('a1a1a1a1-0000-4000-8000-000000000001')->'error'->>'code', 'PROJECT_NOT_FOUND',
+          'anon with A''s sub: latest(A1) -> PROJECT_NOT_FOUND');
+SELECT throws_ok($$SELECT project_runs_create('a1a1a1a1-0000-4000-8000-000000000001', 1, 'v9')$$, '42501', NULL,
+                 'anon with A''s sub: create on A1 -> 42501 permission denied');
+SELECT throws_ok(format('SELECT project_runs_set_running(%L)', :'a_queued'), '42501', NULL,
+                 'anon with A''s sub: set_running(A''s run) -> 42501 permission denied');
 
 -- ---------------------------------------------------------------------------
 -- service_role sees and writes everything, and the triggers still bind it.
