@@ -361,4 +361,17 @@ INSERT INTO project_inputs VALUES (:gen, 7, 'final', '{"q": 7}');
 SELECT * FROM gen_brief(project_runs_generate(:gen, NULL, 'nocol.v1'));
 SELECT * FROM gen_brief(project_runs_generate(:gen, 7, 'nocol.v2'));
 ROLLBACK;
+-- A session whose statements are prepared already follows the column
+-- being dropped, then added, at its next call.
+SELECT (project_runs_generate(:gen)->>'ok')::bool AS prepared;
+BEGIN;
+ALTER TABLE project_inputs DROP COLUMN created_at;
+INSERT INTO project_inputs VALUES (:gen, 8, 'final', '{"q": 8}');
+SELECT * FROM gen_brief(project_runs_generate(:gen, NULL, 'dropped.v1'));
+ALTER TABLE project_inputs ADD COLUMN created_at timestamptz;
+INSERT INTO project_inputs VALUES (:gen, 9, 'final', '{"q": 9, "older": true}', '2025-01-01'),
+                                  (:gen, 9, 'final', '{"q": 9}', '2025-06-01');
+SELECT r->'data'->'output'->'summary'->'validate_inputs' AS newest_row_of_9
+FROM project_runs_generate(:gen, 9, 'added.v1') r;
+ROLLBACK;
 SELECT project_runs_debug_state();

@@ -37,6 +37,19 @@ unsigned g_generation = 0;
 unsigned g_steps_epoch = 1;
 SessionFlags g_flags;
 
+// What the statements' text takes from the application's inputs table
+// ({inputs_newest}), the table it was read from, and an epoch bumped when
+// it changes: a column added or dropped there has the statements prepared
+// again at the next call, in every session.
+struct InputsShape {
+    std::string order;
+    Oid relid = InvalidOid;
+    unsigned generation = 0;  // the catalog generation it was read for
+    bool valid = false;       // false: read it again (the table changed)
+    unsigned epoch = 0;
+};
+InputsShape g_inputs;
+
 // The raw values read while loading, kept in palloc'd memory until they
 // are copied into the Catalog outside the guarded call.
 struct RawCatalog {
@@ -182,6 +195,7 @@ void load_catalog() {
 // Forgets the catalog when one of the extension's tables changes.
 void on_relcache_change(Datum, Oid relid) {
     if (!g_catalog_valid || relid == InvalidOid || relid == g_catalog.steps_relid) g_steps_epoch++;
+    if (relid == InvalidOid || relid == g_inputs.relid) g_inputs.valid = false;
     if (!g_catalog_valid) return;
     if (relid == InvalidOid || relid == g_catalog.runs_relid || relid == g_catalog.events_relid ||
         relid == g_catalog.settings_relid || relid == g_catalog.steps_relid)
@@ -395,6 +409,7 @@ static_assert(sizeof statement_texts / sizeof statement_texts[0] ==
 struct PlanSlot {
     SPIPlanPtr plan = nullptr;
     unsigned generation = 0;
+    unsigned inputs_epoch = 0;
 };
 PlanSlot g_plans[static_cast<int>(Statement::count)];
 
@@ -433,15 +448,26 @@ void replan_when_outgrown(const Catalog& c) {
     });
 }
 
-// ", x.created_at DESC NULLS LAST" when the application's inputs table has
-// the contract's created_at column, else nothing: of several rows of one
-// version the newest is the input, and a table without the column still
-// works (its rows of one version are then taken in no set order).
-std::string inputs_newest_order() {
+// Reads g_inputs.order again where the inputs table changed or the catalog
+// was reloaded: ", x.created_at DESC NULLS LAST" when the table has the
+// contract's created_at column, else nothing. Of several rows of one
+// version the newest is the input; a table without the column still works
+// (its rows of one version are then taken in no set order).
+void refresh_inputs_shape(const Catalog& c) {
+    if (g_inputs.valid && g_inputs.generation == c.generation) return;
     Oid relid = inputs_relid();
-    if (!OidIsValid(relid)) return {};
-    bool has_column = guard([&] { return get_attnum(relid, "created_at") != InvalidAttrNumber; });
-    return has_column ? ", x.created_at DESC NULLS LAST" : "";
+    // valid first: an invalidation met while reading makes it false again
+    g_inputs.valid = OidIsValid(relid);
+    g_inputs.relid = relid;
+    g_inputs.generation = c.generation;
+    bool has_column = OidIsValid(relid) && guard([&] {
+        return get_attnum(relid, "created_at") != InvalidAttrNumber;
+    });
+    std::string order = has_column ? ", x.created_at DESC NULLS LAST" : "";
+    if (order != g_inputs.order) {
+        g_inputs.order = std::move(order);
+        g_inputs.epoch++;
+    }
 }
 
 // Replaces {s}, {projects}, {inputs} and {inputs_newest} in a statement's text.
@@ -449,7 +475,7 @@ std::string expand(const char* text, const Catalog& c) {
     std::string out;
     for (const char* p = text; *p != '\0';) {
         if (strncmp(p, "{inputs_newest}", 15) == 0) {
-            out += inputs_newest_order();
+            out += g_inputs.order;
             p += 15;
         } else if (strncmp(p, "{s}", 3) == 0) {
             out += c.schema;
@@ -516,8 +542,11 @@ Oid status_to_oid(RunStatus status) {
 SPIPlanPtr plan(Statement statement) {
     const Catalog& c = catalog();
     if (++g_plan_lookups % plan_check_interval == 1) replan_when_outgrown(c);
+    refresh_inputs_shape(c);
     PlanSlot& slot = g_plans[static_cast<int>(statement)];
-    if (slot.plan != nullptr && slot.generation == c.generation) return slot.plan;
+    if (slot.plan != nullptr && slot.generation == c.generation &&
+        slot.inputs_epoch == g_inputs.epoch)
+        return slot.plan;
     const StatementText& text = statement_texts[static_cast<int>(statement)];
     if (text.id != statement) throw std::logic_error("statement table out of order");
     std::string sql = expand(text.sql, c);
@@ -537,6 +566,7 @@ SPIPlanPtr plan(Statement statement) {
     });
     slot.plan = prepared;
     slot.generation = c.generation;
+    slot.inputs_epoch = g_inputs.epoch;
     return prepared;
 }
 
