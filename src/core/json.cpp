@@ -8,19 +8,9 @@
 
 #include <unordered_map>
 
+#include "core/hex.hpp"
+
 namespace project_runs::json {
-
-namespace {
-
-// The value of a hex digit of either case, or -1.
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-}  // namespace
 
 namespace {
 
@@ -255,7 +245,7 @@ private:
     static bool is_digit(char character) { return character >= '0' && character <= '9'; }
 
     // True for hex digits of either case.
-    static bool is_hex_digit(char character) { return hex_value(character) >= 0; }
+    static bool is_hex_digit(char character) { return hex_digit_value(character) >= 0; }
 
     std::string_view text_;
     int max_depth_;
@@ -425,7 +415,7 @@ namespace {
 int hex4(std::string_view digits) {
     int value = 0;
     for (char c : digits) {
-        int d = hex_value(c);
+        int d = hex_digit_value(c);
         if (d < 0) return -1;
         value = value * 16 + d;
     }

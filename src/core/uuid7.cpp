@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "core/hex.hpp"
+
 namespace project_runs {
 
 namespace {
@@ -72,14 +74,6 @@ UuidBytes assemble_uuid(std::uint64_t unix_ms, const RandomField& field) {
 // Throws when a timestamp does not fit the 48-bit field.
 void require_48_bit_timestamp(std::uint64_t unix_ms) {
     if (unix_ms > kMaxUnixMs) throw std::out_of_range("uuid7 timestamp exceeds 48 bits");
-}
-
-// The value of one hex digit, or -1 if the character is not one.
-int hex_digit_value(char character) {
-    if (character >= '0' && character <= '9') return character - '0';
-    if (character >= 'a' && character <= 'f') return character - 'a' + 10;
-    if (character >= 'A' && character <= 'F') return character - 'A' + 10;
-    return -1;
 }
 
 // True at the positions of the four dashes of the canonical form.

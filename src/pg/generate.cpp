@@ -415,7 +415,7 @@ PR_FUNCTION(project_runs_generate) {
     // That statement also reads the run holding the key, as the caller: one
     // who may not read project_runs (Supabase's anon) learns first whether
     // the project is there for it, as for everyone else.
-    if (!may_read_runs() && !project_visible(call, project_id, false))
+    if (!may_read_runs() && !project_visible(call, project_id, scope, false))
         return project_not_found(call, project_id);
     std::string project_text = uuid_text(project_id);
     Datum project = UUIDPGetDatum(&project_id);

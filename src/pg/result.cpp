@@ -433,7 +433,11 @@ Datum project_not_found(Call& call, const pg_uuid_t& project_id) {
 }
 
 bool project_visible(Call& call, const pg_uuid_t& project_id, bool read_only) {
-    CallerScope scope = caller_scope();
+    return project_visible(call, project_id, caller_scope(), read_only);
+}
+
+bool project_visible(Call& call, const pg_uuid_t& project_id, const CallerScope& scope,
+                     bool read_only) {
     if (scope.kind == Scope::none) return false;
     Datum project = UUIDPGetDatum(const_cast<pg_uuid_t*>(&project_id));
     if (scope.kind == Scope::all)

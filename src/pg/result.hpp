@@ -120,5 +120,8 @@ Datum project_not_found(Call& call, const pg_uuid_t& project_id);
 // True when the project exists and the caller may see it: its own project
 // under row-level security, any project for a role that bypasses it.
 bool project_visible(Call& call, const pg_uuid_t& project_id, bool read_only);
+// The same for a caller scope already read.
+bool project_visible(Call& call, const pg_uuid_t& project_id, const CallerScope& scope,
+                     bool read_only);
 
 }  // namespace project_runs::pg

@@ -37,10 +37,7 @@ project="00000000-0000-4000-8000-0000000000d1"
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 cleanup() {
-    local d
-    for d in "$src" "${targets[@]}"; do
-        psql_db -d postgres -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
-    done
+    drop_databases "$src" "${targets[@]}"
     rm -rf "$work"
 }
 trap cleanup EXIT

@@ -29,10 +29,7 @@ USER_ID="00000000-0000-4000-8000-0000000000aa"
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 cleanup() {
-    local d
-    for d in "${dbs[@]}"; do
-        psql_db -d postgres -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
-    done
+    drop_databases "${dbs[@]}"
     psql_db -d postgres -c "DROP ROLE IF EXISTS $role" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT

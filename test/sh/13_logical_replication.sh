@@ -34,8 +34,7 @@ cleanup() {
     psql_db -d "$sub" -c "ALTER SUBSCRIPTION $sub SET (slot_name = NONE)" >/dev/null 2>&1 || true
     psql_db -d "$sub" -c "DROP SUBSCRIPTION IF EXISTS $sub" >/dev/null 2>&1 || true
     psql_db -d "$pub" -c "SELECT pg_drop_replication_slot('$slot')" >/dev/null 2>&1 || true
-    psql_db -d postgres -c "DROP DATABASE IF EXISTS $sub WITH (FORCE)" >/dev/null 2>&1 || true
-    psql_db -d postgres -c "DROP DATABASE IF EXISTS $pub WITH (FORCE)" >/dev/null 2>&1 || true
+    drop_databases "$sub" "$pub"
 }
 trap cleanup EXIT
 

@@ -21,7 +21,7 @@ max_seq_scans=500
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 cleanup() {
-    psql_db -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    drop_databases "$db"
 }
 trap cleanup EXIT
 

@@ -43,7 +43,7 @@ created_roles=()
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 cleanup() {
-    [ -n "${MIX_KEEP:-}" ] || psql_db -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    [ -n "${MIX_KEEP:-}" ] || drop_databases "$db"
     drop_created_roles 15_concurrent_mix
     rm -rf "$work"
 }

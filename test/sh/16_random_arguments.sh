@@ -34,7 +34,7 @@ created_roles=()
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 cleanup() {
-    [ -n "${FUZZ_KEEP:-}" ] || psql_db -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    [ -n "${FUZZ_KEEP:-}" ] || drop_databases "$db"
     drop_created_roles 16_random_arguments
 }
 trap cleanup EXIT

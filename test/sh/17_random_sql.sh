@@ -25,7 +25,7 @@ created_roles=()
 
 cleanup() {
     [ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null || true
-    psql_db -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    drop_databases "$db"
     psql_db -d postgres -c "DROP ROLE IF EXISTS $role" >/dev/null 2>&1 || true
     drop_created_roles 17_random_sql
     rm -rf "$work"

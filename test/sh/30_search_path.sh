@@ -32,7 +32,7 @@ stderr_file="$(mktemp)"
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 cleanup() {
-    psql_db -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    drop_databases "$db"
     drop_created_roles 30_search_path
     rm -f "$stderr_file"
 }

@@ -35,10 +35,7 @@ created_roles=()
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 cleanup() {
-    local d
-    for d in "$src" "$dst"; do
-        psql_db -d postgres -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
-    done
+    drop_databases "$src" "$dst"
     # Only the roles this script created (they are cluster-wide).
     drop_created_roles 31_dump_restore_rls
     rm -rf "$work"

@@ -148,6 +148,15 @@ ledger_invariants() {
                                     WHERE x.idempotency_key = project_runs.idempotency_key)) > 0) k")"
 }
 
+# drop_databases NAME...: drops the databases, ending their sessions; quiet,
+# for a test's cleanup.
+drop_databases() {
+    local d
+    for d in "$@"; do
+        psql_db -d postgres -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
+    done
+}
+
 # ensure_supabase_roles SCRIPT: creates the roles anon, authenticated and
 # service_role (cluster-wide) where missing and adds them to the caller's
 # created_roles array, for drop_created_roles. Needs psql_db.
