@@ -25,7 +25,7 @@ OBJS = \
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = setup functions bad_input metrics boundary invariants generate dashboard
+REGRESS = setup functions bad_input metrics boundary invariants generate dashboard app_tables
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 ISOLATION = create_race generate_race registry_change purge_race finish_race

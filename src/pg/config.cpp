@@ -50,6 +50,47 @@ struct InputsShape {
 };
 InputsShape g_inputs;
 
+// A column the statements read from an application table: the base types
+// they can read it as (none listed: any type, read through a cast to text
+// or to_jsonb), and how to name them in an error.
+struct NeededColumn {
+    const char* name;
+    const char* type_name;  // nullptr: any type
+    Oid types[3];           // InvalidOid ends the list
+    bool optional;          // the table may lack it (not of another type)
+};
+
+const NeededColumn project_columns[] = {
+    {"id", "uuid", {UUIDOID}, false},
+    {"user_id", "uuid", {UUIDOID}, false},
+};
+const NeededColumn dashboard_columns[] = {
+    {"name", nullptr, {}, false},
+    {"created_at", "timestamptz, timestamp or date", {TIMESTAMPTZOID, TIMESTAMPOID, DATEOID},
+     false},
+};
+const NeededColumn input_columns[] = {
+    {"project_id", "uuid", {UUIDOID}, false},
+    {"version", "integer or smallint", {INT4OID, INT2OID}, false},
+    {"status", nullptr, {}, false},
+    {"input_json", "jsonb", {JSONBOID}, false},
+    {"created_at", "timestamptz, timestamp or date", {TIMESTAMPTZOID, TIMESTAMPOID, DATEOID},
+     true},
+};
+
+// What an application table lacks for each use of it ([0]: projects' or
+// project_inputs' own columns, [1]: the dashboard's columns of projects),
+// read again when its relcache entry changes, the table is replaced or the
+// catalog is reloaded.
+struct TableCheck {
+    Oid relid = InvalidOid;
+    unsigned generation = 0;
+    bool valid = false;
+    std::optional<AppTableProblem> problem[2];
+};
+TableCheck g_projects_check;
+TableCheck g_inputs_check;
+
 // The raw values read while loading, kept in palloc'd memory until they
 // are copied into the Catalog outside the guarded call.
 struct RawCatalog {
@@ -71,6 +112,23 @@ const char* const run_column_names[15] = {
 const char* const event_column_names[5] = {"run_id", "project_id", "from_status", "to_status",
                                            "at"};
 const char* const status_labels[4] = {"queued", "running", "succeeded", "failed"};
+
+// The number of a column of one of the extension's own tables, which must
+// have the type the script gave it. Postgres calls only.
+AttrNumber own_column(Oid relid, const char* table, const char* column, Oid type) {
+    AttrNumber attnum = get_attnum(relid, column);
+    if (attnum == InvalidAttrNumber)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                        errmsg("%s has no column %s", table, column),
+                        errhint("Reinstall the extension.")));
+    Oid found = get_atttype(relid, attnum);
+    if (found != type)
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                        errmsg("column %s of %s is %s, not %s", column, table,
+                               format_type_be(found), format_type_be(type)),
+                        errhint("Give the column its type back, or reinstall the extension.")));
+    return attnum;
+}
 
 // Reads the catalog entries of the extension's objects (SPI connected).
 void read_raw_catalog(RawCatalog* raw) {
@@ -104,16 +162,20 @@ void read_raw_catalog(RawCatalog* raw) {
     for (int i = 0; i < 4; i++)
         raw->labels[i] = DatumGetObjectId(DirectFunctionCall2(
             enum_in, CStringGetDatum(status_labels[i]), ObjectIdGetDatum(raw->status_type)));
-    for (int i = 0; i < 15; i++) {
-        raw->run_attnums[i] = get_attnum(raw->runs, run_column_names[i]);
-        if (raw->run_attnums[i] == InvalidAttrNumber)
-            elog(ERROR, "project_runs has no column %s", run_column_names[i]);
-    }
-    for (int i = 0; i < 5; i++) {
-        raw->event_attnums[i] = get_attnum(raw->events, event_column_names[i]);
-        if (raw->event_attnums[i] == InvalidAttrNumber)
-            elog(ERROR, "project_run_events has no column %s", event_column_names[i]);
-    }
+    // The code reads these columns as the types the script gives them: a
+    // table altered by its owner stops every call with an error instead.
+    const Oid run_types[15] = {UUIDOID,          UUIDOID,        INT4OID,        TEXTOID,
+                               raw->status_type, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+                               TEXTOID,          TEXTOID,        JSONBOID,       JSONBOID,
+                               JSONBOID,         TEXTOID,        INT4OID};
+    const Oid event_types[5] = {UUIDOID, UUIDOID, raw->status_type, raw->status_type,
+                                TIMESTAMPTZOID};
+    for (int i = 0; i < 15; i++)
+        raw->run_attnums[i] =
+            own_column(raw->runs, "project_runs", run_column_names[i], run_types[i]);
+    for (int i = 0; i < 5; i++)
+        raw->event_attnums[i] =
+            own_column(raw->events, "project_run_events", event_column_names[i], event_types[i]);
     const char* query = psprintf("SELECT name, value FROM %s.project_runs_settings",
                                  raw->schema_quoted);
     if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
@@ -196,6 +258,8 @@ void load_catalog() {
 void on_relcache_change(Datum, Oid relid) {
     if (!g_catalog_valid || relid == InvalidOid || relid == g_catalog.steps_relid) g_steps_epoch++;
     if (relid == InvalidOid || relid == g_inputs.relid) g_inputs.valid = false;
+    if (relid == InvalidOid || relid == g_projects_check.relid) g_projects_check.valid = false;
+    if (relid == InvalidOid || relid == g_inputs_check.relid) g_inputs_check.valid = false;
     if (!g_catalog_valid) return;
     if (relid == InvalidOid || relid == g_catalog.runs_relid || relid == g_catalog.events_relid ||
         relid == g_catalog.settings_relid || relid == g_catalog.steps_relid)
@@ -240,7 +304,10 @@ struct StatementText {
     const char* types;  // u uuid, U uuid[], i int4, t text, j jsonb, T timestamptz, S status
 };
 
-// The SQL of every statement; index = Statement.
+// The SQL of every statement; index = Statement. A value read from an
+// application table is cast to the type the code reads it as (no cast at
+// all for the contract's types): a table altered after app_tables_problem
+// looked at it then gives an error, never a datum of another type.
 const StatementText statement_texts[] = {
     {Statement::project_exists,
      "SELECT 1 FROM {projects} p WHERE p.id OPERATOR(pg_catalog.=) $1", "u"},
@@ -331,7 +398,8 @@ const StatementText statement_texts[] = {
     // <project>:<version>:<pipeline> ($4), all of its columns, from the
     // fourth column on (nulls when none)
     {Statement::generate_input_version,
-     "SELECT i.status::pg_catalog.text, i.input_json, i.found, r.* FROM {projects} p "
+     "SELECT i.status::pg_catalog.text, i.input_json::pg_catalog.jsonb, i.found, r.* "
+     "FROM {projects} p "
      "LEFT JOIN LATERAL (SELECT x.status, x.input_json, true AS found FROM {inputs} x "
      "WHERE x.project_id OPERATOR(pg_catalog.=) p.id AND x.version OPERATOR(pg_catalog.=) $3 "
      "ORDER BY (x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final') DESC{inputs_newest} "
@@ -343,7 +411,8 @@ const StatementText statement_texts[] = {
     // created_at) ($3: the pipeline version); the
     // run's columns from the third column on
     {Statement::generate_latest_input,
-     "SELECT i.version, i.input_json, r.* FROM {projects} p LEFT JOIN LATERAL ("
+     "SELECT i.version::pg_catalog.int4, i.input_json::pg_catalog.jsonb, r.* "
+     "FROM {projects} p LEFT JOIN LATERAL ("
      "SELECT x.version, x.input_json FROM {inputs} x "
      "WHERE x.project_id OPERATOR(pg_catalog.=) p.id "
      "AND x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final' AND x.version IS NOT NULL "
@@ -371,10 +440,11 @@ const StatementText statement_texts[] = {
      "t"},
     // the dashboard's projects, in order: id and name as jsonb (read as the caller)
     {Statement::dashboard_all_projects,
-     "SELECT p.id, pg_catalog.to_jsonb(p.name) FROM {projects} p ORDER BY " DASHBOARD_ORDER,
+     "SELECT p.id::pg_catalog.uuid, pg_catalog.to_jsonb(p.name) FROM {projects} p "
+     "ORDER BY " DASHBOARD_ORDER,
      ""},
     {Statement::dashboard_user_projects,
-     "SELECT p.id, pg_catalog.to_jsonb(p.name) FROM {projects} p "
+     "SELECT p.id::pg_catalog.uuid, pg_catalog.to_jsonb(p.name) FROM {projects} p "
      "WHERE p.user_id OPERATOR(pg_catalog.=) $1 ORDER BY " DASHBOARD_ORDER,
      "u"},
     // the last run of each of those projects, one row per project with its
@@ -398,7 +468,8 @@ const StatementText statement_texts[] = {
      "ON CONFLICT DO NOTHING RETURNING r.*",
      "uittu"},
     {Statement::owned_project_ids,
-     "SELECT COALESCE(pg_catalog.array_agg(p.id), '{}'::pg_catalog.uuid[]) FROM {projects} p "
+     "SELECT COALESCE(pg_catalog.array_agg(p.id::pg_catalog.uuid), '{}'::pg_catalog.uuid[]) "
+     "FROM {projects} p "
      "WHERE p.user_id OPERATOR(pg_catalog.=) $1",
      "u"},
 };
@@ -470,6 +541,53 @@ void refresh_inputs_shape(const Catalog& c) {
     }
 }
 
+// The first of the columns that the table lacks, or holds in a type the
+// statements cannot read, as a problem; nothing when all of them fit.
+template <size_t N>
+std::optional<AppTableProblem> columns_problem(Oid relid, const std::string& table,
+                                               const NeededColumn (&columns)[N]) {
+    for (const NeededColumn& column : columns) {
+        Oid type = InvalidOid;
+        std::string type_text;
+        bool present = guard([&] {
+            AttrNumber attnum = get_attnum(relid, column.name);
+            if (attnum == InvalidAttrNumber) return false;
+            type = getBaseType(get_atttype(relid, attnum));
+            type_text = format_type_be(type);
+            return true;
+        });
+        if (!present) {
+            if (column.optional) continue;
+            return AppTableProblem{table, column.name,
+                                   "table " + table + " has no column " + column.name};
+        }
+        if (column.type_name == nullptr) continue;
+        bool fits = false;
+        for (Oid accepted : column.types) fits = fits || (OidIsValid(accepted) && accepted == type);
+        if (!fits)
+            return AppTableProblem{table, column.name,
+                                   "column " + std::string(column.name) + " of table " + table +
+                                       " is " + type_text + ", not " + column.type_name};
+    }
+    return std::nullopt;
+}
+
+// Brings check up to date for the table relid (valid first: an
+// invalidation met while reading makes it false again).
+template <typename Read>
+void refresh_table_check(TableCheck& check, Oid relid, unsigned generation, Read read) {
+    if (check.valid && check.relid == relid && check.generation == generation) return;
+    check.relid = relid;
+    check.generation = generation;
+    check.valid = true;
+    try {
+        read(check);
+    } catch (...) {
+        check.valid = false;
+        throw;
+    }
+}
+
 // Replaces {s}, {projects}, {inputs} and {inputs_newest} in a statement's text.
 std::string expand(const char* text, const Catalog& c) {
     std::string out;
@@ -527,6 +645,27 @@ Oid projects_relid() {
 Oid inputs_relid() {
     const Catalog& c = catalog();
     return lookup_table(c.inputs_schema, c.inputs_name);
+}
+
+std::optional<AppTableProblem> app_tables_problem(AppUse use) {
+    const Catalog& c = catalog();
+    Oid projects = projects_relid();
+    if (!OidIsValid(projects))
+        return AppTableProblem{c.projects_sql, "", "table " + c.projects_sql + " does not exist"};
+    refresh_table_check(g_projects_check, projects, c.generation, [&](TableCheck& check) {
+        check.problem[0] = columns_problem(projects, c.projects_sql, project_columns);
+        check.problem[1] = columns_problem(projects, c.projects_sql, dashboard_columns);
+    });
+    if (g_projects_check.problem[0]) return g_projects_check.problem[0];
+    if (use == AppUse::dashboard) return g_projects_check.problem[1];
+    if (use != AppUse::generate) return std::nullopt;
+    Oid inputs = inputs_relid();
+    if (!OidIsValid(inputs))
+        return AppTableProblem{c.inputs_sql, "", "table " + c.inputs_sql + " does not exist"};
+    refresh_table_check(g_inputs_check, inputs, c.generation, [&](TableCheck& check) {
+        check.problem[0] = columns_problem(inputs, c.inputs_sql, input_columns);
+    });
+    return g_inputs_check.problem[0];
 }
 
 RunStatus status_from_oid(Oid label) {

@@ -59,6 +59,28 @@ unsigned pipeline_steps_epoch();
 Oid projects_relid();
 Oid inputs_relid();
 
+// What a call reads of the application's tables: projects' id and user_id
+// (every call that looks a project up), also its name and created_at (the
+// dashboard), or also project_inputs' project_id, version, status,
+// input_json and, when the table has it, created_at (generate).
+enum class AppUse { projects, dashboard, generate };
+
+// Why the application's tables cannot serve such a call: a table missing,
+// or a column missing or of a type the statements cannot read (ids uuid,
+// version integer or smallint, input_json jsonb, created_at timestamptz,
+// timestamp or date; name and status of any type; domains over these
+// count as them). The table as configured (quoted), the column (empty
+// when the table is missing) and a message naming both.
+struct AppTableProblem {
+    std::string table;
+    std::string column;
+    std::string message;
+};
+
+// The first such problem, or nothing. Kept per table until its relcache
+// entry changes. Must be called with SPI connected.
+std::optional<AppTableProblem> app_tables_problem(AppUse use);
+
 // The status held in an enum label OID of project_run_status.
 RunStatus status_from_oid(Oid label);
 Oid status_to_oid(RunStatus status);

@@ -103,8 +103,7 @@ PR_FUNCTION(project_runs_create) {
     }
 
     call.connect();
-    const Catalog& cat = catalog();
-    if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
+    if (auto problem = app_tables_problem(AppUse::projects)) return config_error(call, *problem);
     CallerScope scope = caller_scope();
     if (create_fresh(call, request, scope)) return call.ok_row(1);
     if (!project_visible(call, request.project_id, false))
@@ -230,8 +229,7 @@ PR_FUNCTION(project_runs_latest) {
     if (PG_ARGISNULL(0)) return null_argument(call, "project_id");
     pg_uuid_t project_id = *PG_GETARG_UUID_P(0);
     call.connect();
-    const Catalog& cat = catalog();
-    if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
+    if (auto problem = app_tables_problem(AppUse::projects)) return config_error(call, *problem);
     Datum project = UUIDPGetDatum(&project_id);
     if (!project_visible(call, project_id, true)) return project_not_found(call, project_id);
     uint64 rows;
@@ -255,8 +253,7 @@ PR_FUNCTION(project_runs_list) {
                               std::to_string(max_list_rows) + "}");
     pg_uuid_t project_id = *PG_GETARG_UUID_P(0);
     call.connect();
-    const Catalog& cat = catalog();
-    if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
+    if (auto problem = app_tables_problem(AppUse::projects)) return config_error(call, *problem);
     Datum project = UUIDPGetDatum(&project_id);
     if (!project_visible(call, project_id, true)) return project_not_found(call, project_id);
     char nulls[] = {' ', ' ', PG_ARGISNULL(2) ? 'n' : ' ', '\0'};

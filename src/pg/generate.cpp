@@ -404,9 +404,7 @@ PR_FUNCTION(project_runs_generate) {
         return *bad;
 
     call.connect();
-    const Catalog& cat = catalog();
-    if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
-    if (!OidIsValid(inputs_relid())) return config_missing(call, cat.inputs_sql);
+    if (auto problem = app_tables_problem(AppUse::generate)) return config_error(call, *problem);
     // The project, checked as project_visible does, and its input in the
     // same statement: the requested version if it is final, else the
     // newest final one.
@@ -510,8 +508,7 @@ PR_FUNCTION(project_runs_generate) {
 PR_FUNCTION(project_runs_dashboard) {
     Call call(fcinfo);
     call.connect();
-    const Catalog& cat = catalog();
-    if (!OidIsValid(projects_relid())) return config_missing(call, cat.projects_sql);
+    if (auto problem = app_tables_problem(AppUse::dashboard)) return config_error(call, *problem);
     CallerScope scope = caller_scope();
     if (scope.kind == Scope::none) return call.ok(call.jsonb_from_text("[]"), false);
     // The caller's projects (all of them for a role that bypasses

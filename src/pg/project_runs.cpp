@@ -151,7 +151,7 @@ PR_FUNCTION(project_runs_visible_project_ids) {
         return PointerGetDatum(construct_empty_array(UUIDOID));
     }));
     call.connect();
-    if (!OidIsValid(projects_relid())) return call.finish(guard([] {
+    if (app_tables_problem(AppUse::projects)) return call.finish(guard([] {
         return PointerGetDatum(construct_empty_array(UUIDOID));
     }));
     call.run(Statement::owned_project_ids, {UUIDPGetDatum(&*user)}, nullptr, true, 1);

@@ -419,11 +419,16 @@ Datum too_deep(Call& call, const char* name) {
                           ", \"max_depth\": " + std::to_string(json::max_depth) + "}");
 }
 
-Datum config_missing(Call& call, const std::string& table) {
-    return call.error(ErrorCode::config,
-                      "table " + table + " does not exist",
-                      "{\"table\": " + json_quote(table) +
-                          ", \"hint\": \"create it, or point project_runs_settings at it\"}");
+Datum config_error(Call& call, const AppTableProblem& problem) {
+    std::string detail = "{\"table\": " + json_quote(problem.table);
+    if (problem.column.empty()) {
+        detail += ", \"hint\": \"create it, or point project_runs_settings at it\"}";
+    } else {
+        detail += ", \"column\": " + json_quote(problem.column) +
+                  ", \"hint\": \"add the column, or change its type, as the README's CREATE "
+                  "TABLE shows\"}";
+    }
+    return call.error(ErrorCode::config, problem.message, detail);
 }
 
 Datum project_not_found(Call& call, const pg_uuid_t& project_id) {

@@ -114,7 +114,9 @@ Datum too_long(Call& call, const char* name, std::size_t limit);
 Datum wrong_kind(Call& call, const char* name, JsonKind kind);
 // metrics that nest deeper than the metrics merge reads (json::max_depth).
 Datum too_deep(Call& call, const char* name);
-Datum config_missing(Call& call, const std::string& table);
+// CONFIG: the application's tables cannot serve the call (missing, or a
+// column missing or of another type).
+Datum config_error(Call& call, const AppTableProblem& problem);
 Datum project_not_found(Call& call, const pg_uuid_t& project_id);
 
 // True when the project exists and the caller may see it: its own project

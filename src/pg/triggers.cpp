@@ -172,11 +172,13 @@ int32 check_ordinary_insert(FunctionCallInfo fcinfo, const RunRow& row) {
 
     Call call(fcinfo);
     call.connect();
-    if (!OidIsValid(projects_relid()))
-        throw Violation(sqlstate::config_missing,
-                        "table " + cat.projects_sql + " does not exist",
-                        "Create the application's projects table, or point "
-                        "project_runs_settings at it.");
+    if (auto problem = app_tables_problem(AppUse::projects))
+        throw Violation(sqlstate::config_missing, problem->message,
+                        problem->column.empty()
+                            ? "Create the application's projects table, or point "
+                              "project_runs_settings at it."
+                            : "Add the column, or change its type, as the README's CREATE "
+                              "TABLE shows.");
     Datum project_datum = UUIDPGetDatum(&project);
     if (call.run(Statement::project_exists, {project_datum}, nullptr, false, 1) == 0)
         throw Violation(sqlstate::project_not_found,
