@@ -159,6 +159,26 @@ FROM project_runs WHERE project_id = :gen AND pipeline_version = 'flaky.v1' AND 
 SELECT writes AS kept_writes FROM step_switch;
 SELECT attempt, status FROM project_runs WHERE project_id = :gen AND pipeline_version = 'flaky.v1' ORDER BY attempt;
 
+-- A registered function is checked again when its step runs: one that
+-- went in while the registry's trigger was disabled (by the table's owner)
+-- or that was dropped since fails as a step, never called with arguments
+-- it does not take.
+BEGIN;
+ALTER TABLE project_runs_pipeline_steps DISABLE TRIGGER project_runs_pipeline_steps_check;
+INSERT INTO project_runs_pipeline_steps VALUES ('unchecked.v1', 'collect_evidence', 'abs(integer)');
+ALTER TABLE project_runs_pipeline_steps ENABLE ALWAYS TRIGGER project_runs_pipeline_steps_check;
+SELECT r->'error'->>'code' AS code, r->'data'->'error_detail' AS detail
+FROM project_runs_generate(:gen, NULL, 'unchecked.v1') AS r;
+ROLLBACK;
+CREATE FUNCTION dropped_step(run_id uuid, input jsonb, context jsonb) RETURNS jsonb
+LANGUAGE sql AS $$ SELECT '{"count": 0}'::jsonb $$;
+INSERT INTO project_runs_pipeline_steps VALUES ('dropped.v1', 'collect_evidence', 'dropped_step(uuid,jsonb,jsonb)');
+DROP FUNCTION dropped_step(uuid, jsonb, jsonb);
+SELECT r->'error'->>'code' AS code, r->'data'->'error_detail'->>'sqlstate' AS sqlstate,
+       regexp_replace(r->'data'->'error_detail'->>'message', '[0-9]+', '<oid>') AS message
+FROM project_runs_generate(:gen, NULL, 'dropped.v1') AS r;
+DELETE FROM project_runs_pipeline_steps WHERE pipeline_version = 'dropped.v1';
+
 -- A step that outlives statement_timeout (or meets a cancel request) fails
 -- like any other step: the run is kept as failed with SQLSTATE 57014, the
 -- later step is skipped, and the call returns; the session stays usable.

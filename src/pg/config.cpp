@@ -668,6 +668,24 @@ std::optional<AppTableProblem> app_tables_problem(AppUse use) {
     return g_inputs_check.problem[0];
 }
 
+void require_step_function(Oid function) {
+    if (!SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(function)))
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                        errmsg("step function %u does not exist", function),
+                        errhint("It was dropped after it was registered: register the step "
+                                "again, or delete its row.")));
+    Oid* args;
+    int nargs;
+    Oid result = get_func_signature(function, &args, &nargs);
+    if (nargs != 3 || args[0] != UUIDOID || args[1] != JSONBOID || args[2] != JSONBOID ||
+        result != JSONBOID || get_func_retset(function))
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+                 errmsg("step function %s has the wrong signature", format_procedure(function)),
+                 errhint("A step is a function (run_id uuid, input jsonb, context jsonb) "
+                         "returns jsonb.")));
+}
+
 RunStatus status_from_oid(Oid label) {
     for (int i = 0; i < 4; i++)
         if (g_catalog.status_label_oids[i] == label) return static_cast<RunStatus>(i);

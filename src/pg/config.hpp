@@ -81,6 +81,11 @@ struct AppTableProblem {
 // entry changes. Must be called with SPI connected.
 std::optional<AppTableProblem> app_tables_problem(AppUse use);
 
+// Raises (ERROR) unless function exists and is a step function:
+// (run_id uuid, input jsonb, context jsonb) returns jsonb, not a set.
+// Postgres calls only: call it inside guard().
+void require_step_function(Oid function);
+
 // The status held in an enum label OID of project_run_status.
 RunStatus status_from_oid(Oid label);
 Oid status_to_oid(RunStatus status);

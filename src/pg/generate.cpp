@@ -142,12 +142,16 @@ std::vector<Step> load_steps(Call& call, const std::string& pipeline_version) {
 }
 
 // Calls a registered step function(run_id, input, context) and returns the
-// JSON text of its result.
+// JSON text of its result. The registry's trigger checked the function
+// when it was registered; it is checked again here, where a function of
+// another shape would be called with arguments it does not take: the
+// trigger may have been disabled, or the function dropped since.
 std::string call_registered_step(const Call& call, Oid function, Datum run_id, Datum input,
                                  Datum context) {
     Datum result = 0;
     bool is_null = false;
     guard([&] {
+        require_step_function(function);
         AclResult acl = pg_proc_aclcheck(function, GetUserId(), ACL_EXECUTE);
         if (acl != ACLCHECK_OK) aclcheck_error(acl, OBJECT_FUNCTION, get_func_name(function));
         LOCAL_FCINFO(fcinfo, 3);

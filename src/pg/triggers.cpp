@@ -509,18 +509,7 @@ PR_FUNCTION(project_runs_pipeline_steps_check) {
     guard([&] {
         bool null;
         Oid function = DatumGetObjectId(heap_getattr(tuple, 3, desc, &null));
-        if (null) return;
-        Oid* args;
-        int nargs;
-        Oid result = get_func_signature(function, &args, &nargs);
-        if (nargs != 3 || args[0] != UUIDOID || args[1] != JSONBOID || args[2] != JSONBOID ||
-            result != JSONBOID || get_func_retset(function))
-            ereport(ERROR,
-                    (errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
-                     errmsg("step function %s has the wrong signature",
-                            format_procedure(function)),
-                     errhint("A step is a function (run_id uuid, input jsonb, context jsonb) "
-                             "returns jsonb.")));
+        if (!null) require_step_function(function);
     });
     return PointerGetDatum(tuple);
 }
