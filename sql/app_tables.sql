@@ -99,6 +99,20 @@ CREATE TABLE projects (id bigint PRIMARY KEY, user_id uuid NOT NULL, name text, 
 SELECT brief(project_runs_latest(:pa)) AS latest;
 ROLLBACK;
 
+-- Something that has no rows (an index, a composite type) gives CONFIG; a
+-- view works.
+BEGIN;
+ALTER TABLE projects RENAME TO projects_kept;
+CREATE INDEX projects ON projects_kept (id, user_id);
+SELECT brief(project_runs_latest(:pa)) AS an_index;
+DROP INDEX projects;
+CREATE TYPE projects AS (id uuid, user_id uuid, name text, created_at timestamptz);
+SELECT brief(project_runs_latest(:pa)) AS a_type;
+DROP TYPE projects;
+CREATE VIEW projects AS SELECT * FROM projects_kept;
+SELECT brief(project_runs_latest('00000000-0000-4000-8000-00000000000a')) AS a_view;
+ROLLBACK;
+
 -- The extension's own tables keep the types the script gave them: an
 -- owner who changes one gets an error from every call until it is back.
 BEGIN;

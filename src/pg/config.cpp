@@ -572,6 +572,21 @@ std::optional<AppTableProblem> columns_problem(Oid relid, const std::string& tab
     return std::nullopt;
 }
 
+// A problem when relid is not something the statements can read rows of
+// (an index, a sequence, a composite type), else nothing.
+std::optional<AppTableProblem> relation_problem(Oid relid, const std::string& table) {
+    char kind = guard([&] { return get_rel_relkind(relid); });
+    switch (kind) {
+        case RELKIND_RELATION:
+        case RELKIND_PARTITIONED_TABLE:
+        case RELKIND_VIEW:
+        case RELKIND_MATVIEW:
+        case RELKIND_FOREIGN_TABLE:
+            return std::nullopt;
+    }
+    return AppTableProblem{table, "", table + " is not a table or view"};
+}
+
 // Brings check up to date for the table relid (valid first: an
 // invalidation met while reading makes it false again).
 template <typename Read>
@@ -653,7 +668,9 @@ std::optional<AppTableProblem> app_tables_problem(AppUse use) {
     if (!OidIsValid(projects))
         return AppTableProblem{c.projects_sql, "", "table " + c.projects_sql + " does not exist"};
     refresh_table_check(g_projects_check, projects, c.generation, [&](TableCheck& check) {
-        check.problem[0] = columns_problem(projects, c.projects_sql, project_columns);
+        check.problem[0] = relation_problem(projects, c.projects_sql);
+        if (!check.problem[0])
+            check.problem[0] = columns_problem(projects, c.projects_sql, project_columns);
         check.problem[1] = columns_problem(projects, c.projects_sql, dashboard_columns);
     });
     if (g_projects_check.problem[0]) return g_projects_check.problem[0];
@@ -663,7 +680,9 @@ std::optional<AppTableProblem> app_tables_problem(AppUse use) {
     if (!OidIsValid(inputs))
         return AppTableProblem{c.inputs_sql, "", "table " + c.inputs_sql + " does not exist"};
     refresh_table_check(g_inputs_check, inputs, c.generation, [&](TableCheck& check) {
-        check.problem[0] = columns_problem(inputs, c.inputs_sql, input_columns);
+        check.problem[0] = relation_problem(inputs, c.inputs_sql);
+        if (!check.problem[0])
+            check.problem[0] = columns_problem(inputs, c.inputs_sql, input_columns);
     });
     return g_inputs_check.problem[0];
 }
