@@ -435,7 +435,8 @@ const StatementText statement_texts[] = {
      "ujj"},
     // the SQL functions registered for a pipeline version
     {Statement::pipeline_steps,
-     "SELECT s.step, s.function::pg_catalog.oid FROM {s}.project_runs_pipeline_steps s "
+     "SELECT s.step::pg_catalog.text, s.function::pg_catalog.oid "
+     "FROM {s}.project_runs_pipeline_steps s "
      "WHERE s.pipeline_version OPERATOR(pg_catalog.=) $1",
      "t"},
     // the dashboard's projects, in order: id and name as jsonb (read as the caller)
@@ -548,15 +549,14 @@ std::optional<AppTableProblem> columns_problem(Oid relid, const std::string& tab
                                                const NeededColumn (&columns)[N]) {
     for (const NeededColumn& column : columns) {
         Oid type = InvalidOid;
-        std::string type_text;
-        bool present = guard([&] {
+        const char* type_text = nullptr;  // palloc'd; null: no such column
+        guard([&] {
             AttrNumber attnum = get_attnum(relid, column.name);
-            if (attnum == InvalidAttrNumber) return false;
+            if (attnum == InvalidAttrNumber) return;
             type = getBaseType(get_atttype(relid, attnum));
             type_text = format_type_be(type);
-            return true;
         });
-        if (!present) {
+        if (type_text == nullptr) {
             if (column.optional) continue;
             return AppTableProblem{table, column.name,
                                    "table " + table + " has no column " + column.name};
@@ -567,7 +567,8 @@ std::optional<AppTableProblem> columns_problem(Oid relid, const std::string& tab
         if (!fits)
             return AppTableProblem{table, column.name,
                                    "column " + std::string(column.name) + " of table " + table +
-                                       " is " + type_text + ", not " + column.type_name};
+                                       " is " + std::string(type_text) + ", not " +
+                                       column.type_name};
     }
     return std::nullopt;
 }
