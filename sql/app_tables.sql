@@ -92,6 +92,23 @@ RESET request.jwt.claim.sub;
 SELECT runs_of(:pa) AS runs;
 ROLLBACK;
 
+-- Rows without an id (a table without a primary key): no project; the
+-- dashboard and the policies leave them out, for the superuser and for
+-- their user.
+BEGIN;
+ALTER TABLE projects RENAME TO projects_kept;
+CREATE TABLE projects (id uuid, user_id uuid, name text, created_at timestamptz);
+INSERT INTO projects VALUES (NULL, :user_a, 'no id', now()), (NULL, NULL, NULL, NULL),
+                            (:pa, :user_a, 'with id', now());
+SELECT jsonb_path_query_array(project_runs_dashboard(), '$.data[*].name') AS dashboard;
+SET LOCAL request.jwt.claim.sub = '00000000-0000-4000-8000-0000000000ca';
+SELECT project_runs_visible_project_ids() AS visible;
+CREATE ROLE app_tables_user;
+GRANT SELECT ON projects, project_runs TO app_tables_user;
+SET LOCAL ROLE app_tables_user;
+SELECT jsonb_path_query_array(project_runs_dashboard(), '$.data[*].name') AS users_dashboard;
+ROLLBACK;
+
 -- An id that is not a uuid.
 BEGIN;
 ALTER TABLE projects RENAME TO projects_kept;

@@ -439,14 +439,15 @@ const StatementText statement_texts[] = {
      "FROM {s}.project_runs_pipeline_steps s "
      "WHERE s.pipeline_version OPERATOR(pg_catalog.=) $1",
      "t"},
-    // the dashboard's projects, in order: id and name as jsonb (read as the caller)
+    // the dashboard's projects, in order: id and name as jsonb (read as the
+    // caller); a row without an id is no project anything can refer to
     {Statement::dashboard_all_projects,
      "SELECT p.id::pg_catalog.uuid, pg_catalog.to_jsonb(p.name) FROM {projects} p "
-     "ORDER BY " DASHBOARD_ORDER,
+     "WHERE p.id IS NOT NULL ORDER BY " DASHBOARD_ORDER,
      ""},
     {Statement::dashboard_user_projects,
      "SELECT p.id::pg_catalog.uuid, pg_catalog.to_jsonb(p.name) FROM {projects} p "
-     "WHERE p.user_id OPERATOR(pg_catalog.=) $1 ORDER BY " DASHBOARD_ORDER,
+     "WHERE p.user_id OPERATOR(pg_catalog.=) $1 AND p.id IS NOT NULL ORDER BY " DASHBOARD_ORDER,
      "u"},
     // the last run of each of those projects, one row per project with its
     // position n in the array, null columns for a project without runs
@@ -471,7 +472,7 @@ const StatementText statement_texts[] = {
     {Statement::owned_project_ids,
      "SELECT COALESCE(pg_catalog.array_agg(p.id::pg_catalog.uuid), '{}'::pg_catalog.uuid[]) "
      "FROM {projects} p "
-     "WHERE p.user_id OPERATOR(pg_catalog.=) $1",
+     "WHERE p.user_id OPERATOR(pg_catalog.=) $1 AND p.id IS NOT NULL",
      "u"},
 };
 static_assert(sizeof statement_texts / sizeof statement_texts[0] ==

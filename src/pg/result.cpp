@@ -384,6 +384,7 @@ Datum uuid_column_array(const SPITupleTable* rows, uint64 count) {
         for (uint64 i = 0; i < count; i++) {
             bool is_null;
             elements[i] = SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &is_null);
+            if (is_null) elog(ERROR, "row %lu has no id", static_cast<unsigned long>(i + 1));
         }
         return PointerGetDatum(construct_array(elements, static_cast<int>(count), UUIDOID,
                                                UUID_LEN, false, TYPALIGN_CHAR));
