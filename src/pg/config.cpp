@@ -81,7 +81,7 @@ const NeededColumn input_columns[] = {
 // What an application table lacks for each use of it ([0]: projects' or
 // project_inputs' own columns, [1]: the dashboard's columns of projects),
 // read again when its relcache entry changes, the table is replaced or the
-// catalog is reloaded.
+// catalog is reloaded (check_table).
 struct TableCheck {
     Oid relid = InvalidOid;
     unsigned generation = 0;
@@ -543,12 +543,21 @@ void refresh_inputs_shape(const Catalog& c) {
     }
 }
 
+// A run of NeededColumns (an array, or none).
+struct Columns {
+    const NeededColumn* first = nullptr;
+    size_t count = 0;
+    Columns() = default;
+    template <size_t N>
+    Columns(const NeededColumn (&columns)[N]) : first(columns), count(N) {}
+};
+
 // The first of the columns that the table lacks, or holds in a type the
 // statements cannot read, as a problem; nothing when all of them fit.
-template <size_t N>
 std::optional<AppTableProblem> columns_problem(Oid relid, const std::string& table,
-                                               const NeededColumn (&columns)[N]) {
-    for (const NeededColumn& column : columns) {
+                                               Columns columns) {
+    for (size_t i = 0; i < columns.count; i++) {
+        const NeededColumn& column = columns.first[i];
         Oid type = InvalidOid;
         const char* type_text = nullptr;  // palloc'd; null: no such column
         guard([&] {
@@ -589,20 +598,27 @@ std::optional<AppTableProblem> relation_problem(Oid relid, const std::string& ta
     return AppTableProblem{table, "", table + " is not a table or view"};
 }
 
-// Brings check up to date for the table relid (valid first: an
-// invalidation met while reading makes it false again).
-template <typename Read>
-void refresh_table_check(TableCheck& check, Oid relid, unsigned generation, Read read) {
+// Brings check up to date for the application table relid: problem[0] for
+// what every use reads (own), problem[1] for what one use adds (extra).
+// Valid first: an invalidation met while reading makes it false again.
+void check_table(TableCheck& check, Oid relid, const std::string& table, unsigned generation,
+                 Columns own, Columns extra) {
     if (check.valid && check.relid == relid && check.generation == generation) return;
     check.relid = relid;
     check.generation = generation;
     check.valid = true;
     try {
-        read(check);
+        check.problem[0] = relation_problem(relid, table);
+        if (!check.problem[0]) check.problem[0] = columns_problem(relid, table, own);
+        check.problem[1] = columns_problem(relid, table, extra);
     } catch (...) {
         check.valid = false;
         throw;
     }
+}
+
+AppTableProblem missing_table(const std::string& table) {
+    return AppTableProblem{table, "", "table " + table + " does not exist"};
 }
 
 // Replaces {s}, {projects}, {inputs} and {inputs_newest} in a statement's text.
@@ -667,25 +683,15 @@ Oid inputs_relid() {
 std::optional<AppTableProblem> app_tables_problem(AppUse use) {
     const Catalog& c = catalog();
     Oid projects = projects_relid();
-    if (!OidIsValid(projects))
-        return AppTableProblem{c.projects_sql, "", "table " + c.projects_sql + " does not exist"};
-    refresh_table_check(g_projects_check, projects, c.generation, [&](TableCheck& check) {
-        check.problem[0] = relation_problem(projects, c.projects_sql);
-        if (!check.problem[0])
-            check.problem[0] = columns_problem(projects, c.projects_sql, project_columns);
-        check.problem[1] = columns_problem(projects, c.projects_sql, dashboard_columns);
-    });
+    if (!OidIsValid(projects)) return missing_table(c.projects_sql);
+    check_table(g_projects_check, projects, c.projects_sql, c.generation, project_columns,
+                dashboard_columns);
     if (g_projects_check.problem[0]) return g_projects_check.problem[0];
     if (use == AppUse::dashboard) return g_projects_check.problem[1];
     if (use != AppUse::generate) return std::nullopt;
     Oid inputs = inputs_relid();
-    if (!OidIsValid(inputs))
-        return AppTableProblem{c.inputs_sql, "", "table " + c.inputs_sql + " does not exist"};
-    refresh_table_check(g_inputs_check, inputs, c.generation, [&](TableCheck& check) {
-        check.problem[0] = relation_problem(inputs, c.inputs_sql);
-        if (!check.problem[0])
-            check.problem[0] = columns_problem(inputs, c.inputs_sql, input_columns);
-    });
+    if (!OidIsValid(inputs)) return missing_table(c.inputs_sql);
+    check_table(g_inputs_check, inputs, c.inputs_sql, c.generation, input_columns, {});
     return g_inputs_check.problem[0];
 }
 
