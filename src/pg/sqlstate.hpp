@@ -27,8 +27,8 @@ inline constexpr int truncate_forbidden = MAKE_SQLSTATE('P', 'R', '0', '0', '7')
 inline constexpr int project_not_found = MAKE_SQLSTATE('P', 'R', '0', '0', '8');
 // PR009: a write to project_run_events other than the trigger's append.
 inline constexpr int events_append_only = MAKE_SQLSTATE('P', 'R', '0', '0', '9');
-// PR010: the application's projects table is missing, or its id or user_id is
-// missing or not a uuid.
+// PR010: the application's projects table is missing or cannot serve as one
+// (not a table or view, or its id or user_id missing or not a uuid).
 inline constexpr int config_missing = MAKE_SQLSTATE('P', 'R', '0', '1', '0');
 // PR011: an idempotency key of project_runs_generate's form
 // ("<project_id>:<input_version>:<pipeline_version>") that names another
