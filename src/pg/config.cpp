@@ -38,17 +38,14 @@ unsigned g_steps_epoch = 1;
 SessionFlags g_flags;
 
 // What the statements' text takes from the application's inputs table
-// ({inputs_newest}), the table it was read from, and an epoch bumped when
-// it changes: a column added or dropped there has the statements prepared
+// ({inputs_newest}, read from g_inputs_check), and an epoch bumped when it
+// changes: a column added or dropped there has the statements prepared
 // again at the next call, in every session.
-struct InputsShape {
+struct InputsOrder {
     std::string order;
-    Oid relid = InvalidOid;
-    unsigned generation = 0;  // the catalog generation it was read for
-    bool valid = false;       // false: read it again (the table changed)
     unsigned epoch = 0;
 };
-InputsShape g_inputs;
+InputsOrder g_inputs;
 
 // A column the statements read from an application table: the base types
 // they can read it as (none listed: any type, read through a cast to text
@@ -87,6 +84,7 @@ struct TableCheck {
     unsigned generation = 0;
     bool valid = false;
     std::optional<AppTableProblem> problem[2];
+    bool has_created_at = false;  // inputs: the newest row of a version can be told
 };
 TableCheck g_projects_check;
 TableCheck g_inputs_check;
@@ -257,7 +255,6 @@ void load_catalog() {
 // Forgets the catalog when one of the extension's tables changes.
 void on_relcache_change(Datum, Oid relid) {
     if (!g_catalog_valid || relid == InvalidOid || relid == g_catalog.steps_relid) g_steps_epoch++;
-    if (relid == InvalidOid || relid == g_inputs.relid) g_inputs.valid = false;
     if (relid == InvalidOid || relid == g_projects_check.relid) g_projects_check.valid = false;
     if (relid == InvalidOid || relid == g_inputs_check.relid) g_inputs_check.valid = false;
     if (!g_catalog_valid) return;
@@ -521,28 +518,6 @@ void replan_when_outgrown(const Catalog& c) {
     });
 }
 
-// Reads g_inputs.order again where the inputs table changed or the catalog
-// was reloaded: ", x.created_at DESC NULLS LAST" when the table has the
-// contract's created_at column, else nothing. Of several rows of one
-// version the newest is the input; a table without the column still works
-// (its rows of one version are then taken in no set order).
-void refresh_inputs_shape(const Catalog& c) {
-    if (g_inputs.valid && g_inputs.generation == c.generation) return;
-    Oid relid = inputs_relid();
-    // valid first: an invalidation met while reading makes it false again
-    g_inputs.valid = OidIsValid(relid);
-    g_inputs.relid = relid;
-    g_inputs.generation = c.generation;
-    bool has_column = OidIsValid(relid) && guard([&] {
-        return get_attnum(relid, "created_at") != InvalidAttrNumber;
-    });
-    std::string order = has_column ? ", x.created_at DESC NULLS LAST" : "";
-    if (order != g_inputs.order) {
-        g_inputs.order = std::move(order);
-        g_inputs.epoch++;
-    }
-}
-
 // A run of NeededColumns (an array, or none).
 struct Columns {
     const NeededColumn* first = nullptr;
@@ -611,9 +586,32 @@ void check_table(TableCheck& check, Oid relid, const std::string& table, unsigne
         check.problem[0] = relation_problem(relid, table);
         if (!check.problem[0]) check.problem[0] = columns_problem(relid, table, own);
         check.problem[1] = columns_problem(relid, table, extra);
+        check.has_created_at =
+            guard([&] { return get_attnum(relid, "created_at") != InvalidAttrNumber; });
     } catch (...) {
         check.valid = false;
         throw;
+    }
+}
+
+// Brings g_inputs up to date where the inputs table changed or the catalog
+// was reloaded: ", x.created_at DESC NULLS LAST" when the table has the
+// contract's created_at column, else nothing. Of several rows of one
+// version the newest is the input; a table without the column still works
+// (its rows of one version are then taken in no set order).
+void refresh_inputs_shape(const Catalog& c) {
+    if (!g_inputs_check.valid || g_inputs_check.generation != c.generation) {
+        Oid relid = inputs_relid();
+        if (OidIsValid(relid))
+            check_table(g_inputs_check, relid, c.inputs_sql, c.generation, input_columns, {});
+    }
+    // the check may also have been brought up to date by app_tables_problem
+    const char* order = g_inputs_check.valid && g_inputs_check.has_created_at
+                            ? ", x.created_at DESC NULLS LAST"
+                            : "";
+    if (g_inputs.order != order) {
+        g_inputs.order = order;
+        g_inputs.epoch++;
     }
 }
 

@@ -75,6 +75,12 @@ struct AppTableProblem {
     std::string table;
     std::string column;
     std::string message;
+    // What to do about it, in lowercase, without a period.
+    const char* hint() const {
+        return column.empty() ? "create it, or point project_runs_settings at it"
+                              : "add the column, or change its type, as the README's CREATE "
+                                "TABLE shows";
+    }
 };
 
 // The first such problem, or nothing. Kept per table until its relcache

@@ -422,13 +422,8 @@ Datum too_deep(Call& call, const char* name) {
 
 Datum config_error(Call& call, const AppTableProblem& problem) {
     std::string detail = "{\"table\": " + json_quote(problem.table);
-    if (problem.column.empty()) {
-        detail += ", \"hint\": \"create it, or point project_runs_settings at it\"}";
-    } else {
-        detail += ", \"column\": " + json_quote(problem.column) +
-                  ", \"hint\": \"add the column, or change its type, as the README's CREATE "
-                  "TABLE shows\"}";
-    }
+    if (!problem.column.empty()) detail += ", \"column\": " + json_quote(problem.column);
+    detail += ", \"hint\": " + json_quote(problem.hint()) + "}";
     return call.error(ErrorCode::config, problem.message, detail);
 }
 

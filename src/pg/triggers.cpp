@@ -2,6 +2,7 @@
 // start queued with server-set fields, only legal transitions, finished runs
 // frozen, identity columns fixed, no DELETE or TRUNCATE, and an event row
 // for every insert and transition.
+#include <cctype>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -172,13 +173,11 @@ int32 check_ordinary_insert(FunctionCallInfo fcinfo, const RunRow& row) {
 
     Call call(fcinfo);
     call.connect();
-    if (auto problem = app_tables_problem(AppUse::projects))
-        throw Violation(sqlstate::config_missing, problem->message,
-                        problem->column.empty()
-                            ? "Create the application's projects table, or point "
-                              "project_runs_settings at it."
-                            : "Add the column, or change its type, as the README's CREATE "
-                              "TABLE shows.");
+    if (auto problem = app_tables_problem(AppUse::projects)) {
+        std::string hint = std::string(problem->hint()) + ".";
+        hint[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(hint[0])));
+        throw Violation(sqlstate::config_missing, problem->message, {}, hint);
+    }
     Datum project_datum = UUIDPGetDatum(&project);
     if (call.run(Statement::project_exists, {project_datum}, nullptr, false, 1) == 0)
         throw Violation(sqlstate::project_not_found,
