@@ -292,6 +292,25 @@ Oid lookup_table(const std::string& schema, const std::string& table) {
     "OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) " pipeline ") "                       \
     "ORDER BY y.attempt DESC LIMIT 1) r ON true "
 
+// generate's input statements, with the run holding the key (run_columns
+// ", r.*" and run_join RUN_HOLDING_KEY) or without it ("" and "").
+#define GENERATE_INPUT_VERSION(run_columns, run_join)                                         \
+    "SELECT i.status::pg_catalog.text, i.input_json::pg_catalog.jsonb, i.found" run_columns    \
+    " FROM {projects} p "                                                                      \
+    "LEFT JOIN LATERAL (SELECT x.status, x.input_json, true AS found FROM {inputs} x "        \
+    "WHERE x.project_id OPERATOR(pg_catalog.=) p.id AND x.version OPERATOR(pg_catalog.=) $3 " \
+    "ORDER BY (x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final') DESC{inputs_newest} " \
+    "LIMIT 1) i ON true " run_join                                                             \
+    "WHERE p.id OPERATOR(pg_catalog.=) $1 AND ($2 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $2)"
+#define GENERATE_LATEST_INPUT(run_columns, run_join)                                          \
+    "SELECT i.version::pg_catalog.int4, i.input_json::pg_catalog.jsonb" run_columns           \
+    " FROM {projects} p LEFT JOIN LATERAL ("                                                  \
+    "SELECT x.version, x.input_json FROM {inputs} x "                                         \
+    "WHERE x.project_id OPERATOR(pg_catalog.=) p.id "                                         \
+    "AND x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final' AND x.version IS NOT NULL " \
+    "ORDER BY x.version DESC{inputs_newest} LIMIT 1) i ON true " run_join                      \
+    "WHERE p.id OPERATOR(pg_catalog.=) $1 AND ($2 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $2)"
+
 // The dashboard's order of projects: newest first.
 #define DASHBOARD_ORDER "p.created_at DESC NULLS LAST, p.id DESC"
 
@@ -395,28 +414,21 @@ const StatementText statement_texts[] = {
     // <project>:<version>:<pipeline> ($4), all of its columns, from the
     // fourth column on (nulls when none)
     {Statement::generate_input_version,
-     "SELECT i.status::pg_catalog.text, i.input_json::pg_catalog.jsonb, i.found, r.* "
-     "FROM {projects} p "
-     "LEFT JOIN LATERAL (SELECT x.status, x.input_json, true AS found FROM {inputs} x "
-     "WHERE x.project_id OPERATOR(pg_catalog.=) p.id AND x.version OPERATOR(pg_catalog.=) $3 "
-     "ORDER BY (x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final') DESC{inputs_newest} "
-     "LIMIT 1) i ON true "
-     RUN_HOLDING_KEY("$3", "$4")
-     "WHERE p.id OPERATOR(pg_catalog.=) $1 AND ($2 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $2)",
-     "uuit"},
+     GENERATE_INPUT_VERSION(", r.*", RUN_HOLDING_KEY("$3", "$4")), "uuit"},
     // the same with the highest final version (the newest row of it by
     // created_at) ($3: the pipeline version); the
     // run's columns from the third column on
     {Statement::generate_latest_input,
-     "SELECT i.version::pg_catalog.int4, i.input_json::pg_catalog.jsonb, r.* "
-     "FROM {projects} p LEFT JOIN LATERAL ("
-     "SELECT x.version, x.input_json FROM {inputs} x "
-     "WHERE x.project_id OPERATOR(pg_catalog.=) p.id "
-     "AND x.status::pg_catalog.text OPERATOR(pg_catalog.=) 'final' AND x.version IS NOT NULL "
-     "ORDER BY x.version DESC{inputs_newest} LIMIT 1) i ON true "
-     RUN_HOLDING_KEY("i.version", "$3")
-     "WHERE p.id OPERATOR(pg_catalog.=) $1 AND ($2 IS NULL OR p.user_id OPERATOR(pg_catalog.=) $2)",
-     "uut"},
+     GENERATE_LATEST_INPUT(", r.*", RUN_HOLDING_KEY("i.version", "$3")), "uut"},
+    // both without the run, for a caller who may not read project_runs (the
+    // pipeline version is then unused); run_holding_key reads it as the
+    // ledger's owner
+    {Statement::generate_input_version_alone, GENERATE_INPUT_VERSION("", ""), "uuit"},
+    {Statement::generate_latest_input_alone, GENERATE_LATEST_INPUT("", ""), "uut"},
+    {Statement::run_holding_key,
+     "SELECT y.* FROM {s}.project_runs y WHERE y.idempotency_key OPERATOR(pg_catalog.=) $1 "
+     "ORDER BY y.attempt DESC LIMIT 1",
+     "t"},
     {Statement::start_generated_run,
      "UPDATE {s}.project_runs AS r SET status = 'running' "
      "WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'queued' "

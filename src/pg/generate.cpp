@@ -414,10 +414,13 @@ PR_FUNCTION(project_runs_generate) {
     // newest final one.
     CallerScope scope = caller_scope();
     if (scope.kind == Scope::none) return project_not_found(call, project_id);
-    // That statement also reads the run holding the key, as the caller: one
-    // who may not read project_runs (Supabase's anon) learns first whether
-    // the project is there for it, as for everyone else.
-    if (!may_read_runs() && !project_visible(call, project_id, scope, false))
+    // That statement also reads the run holding the key, as the caller. A
+    // caller who may not read project_runs (Supabase's anon with a user's
+    // claims) learns first whether the project is there for it, then reads
+    // the input alone, and the run holding the key is read as the ledger's
+    // owner, like the run's own statements below.
+    bool runs_readable = may_read_runs();
+    if (!runs_readable && !project_visible(call, project_id, scope, false))
         return project_not_found(call, project_id);
     std::string project_text = uuid_text(project_id);
     Datum project = UUIDPGetDatum(&project_id);
@@ -429,7 +432,8 @@ PR_FUNCTION(project_runs_generate) {
     int run_first;  // 0-based column where the run holding the key starts
     if (requested) {
         char nulls[] = {' ', user_null, ' ', ' ', '\0'};
-        if (call.run(Statement::generate_input_version,
+        if (call.run(runs_readable ? Statement::generate_input_version
+                                   : Statement::generate_input_version_alone,
                      {project, user, Int32GetDatum(requested_version), pipeline}, nulls, false,
                      1) == 0)
             return project_not_found(call, project_id);
@@ -452,8 +456,9 @@ PR_FUNCTION(project_runs_generate) {
         input.version = requested_version;
     } else {
         char nulls[] = {' ', user_null, ' ', '\0'};
-        if (call.run(Statement::generate_latest_input, {project, user, pipeline}, nulls, false, 1) ==
-            0)
+        if (call.run(runs_readable ? Statement::generate_latest_input
+                                   : Statement::generate_latest_input_alone,
+                     {project, user, pipeline}, nulls, false, 1) == 0)
             return project_not_found(call, project_id);
         run_first = 2;
         Datum version = call.value(0, 1, &null);
@@ -485,7 +490,14 @@ PR_FUNCTION(project_runs_generate) {
     request.key = generation_key(project_text, input.version, pipeline_version);
     // The run that holds the key, read with the input: the same project,
     // input and pipeline version, not failed: the call's answer, nothing runs.
-    if (existing_run_answers(run_first, request)) return call.ok_row(0, run_first);
+    bool holder_read = true;
+    if (!runs_readable) {
+        LedgerOwnerScope owner;
+        holder_read = call.run(Statement::run_holding_key, {text_datum(request.key)}, nullptr,
+                               false, 1) == 1;
+        run_first = 0;
+    }
+    if (holder_read && existing_run_answers(run_first, request)) return call.ok_row(0, run_first);
 
     // Otherwise the run for the key: a new one, or a new attempt.
     // The project is the caller's (checked above, the rule of the policies):

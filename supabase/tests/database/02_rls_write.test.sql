@@ -11,7 +11,7 @@
 BEGIN;
 \ir ../supabase_project.psql
 
-SELECT plan(62);
+SELECT plan(67);
 
 -- ---------------------------------------------------------------------------
 -- User A writes A's runs: the functions and the table.
@@ -125,6 +125,26 @@ SELECT throws_ok($$SELECT project_runs_create('a1a1a1a1-0000-4000-8000-000000000
                  'anon with A''s sub: create on A1 -> 42501 permission denied');
 SELECT throws_ok(format('SELECT project_runs_set_running(%L)', :'a_queued'), '42501', NULL,
                  'anon with A''s sub: set_running(A''s run) -> 42501 permission denied');
+-- Where the application lets anon see the projects its claims name, generate
+-- answers as it does for A: it reads the run holding the key as the
+-- ledger's owner, not through anon's missing privileges.
+SELECT pg_temp.sql_editor();
+CREATE POLICY "anon with a user's claims reads that user's projects" ON public.projects
+    FOR SELECT TO anon USING (user_id = (SELECT auth.uid()));
+SELECT pg_temp.request('anon', '{"sub": "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "role": "anon"}');
+SELECT is(project_runs_generate('a1a1a1a1-0000-4000-8000-000000000001') - 'data',
+          '{"ok": true, "created": false}'::jsonb,
+          'anon with A''s sub, projects visible: generate on A1 -> ok, the run A made');
+SELECT is(project_runs_generate('a1a1a1a1-0000-4000-8000-000000000001')->'data'->>'id', :'a_generate'::jsonb->'data'->>'id',
+          'anon with A''s sub, projects visible: that run is the one A generated');
+SELECT is(project_runs_generate('a1a1a1a1-0000-4000-8000-000000000001', 1, 'v-anon')->'data'->>'status', 'succeeded',
+          'anon with A''s sub, projects visible: generate for a new pipeline version runs it to succeeded');
+SELECT is(project_runs_generate('a1a1a1a1-0000-4000-8000-000000000001', 1, 'v-anon')->>'created', 'false',
+          'anon with A''s sub, projects visible: generate again -> created false');
+SELECT is(project_runs_generate('b1b1b1b1-0000-4000-8000-000000000001')->'error'->>'code', 'PROJECT_NOT_FOUND',
+          'anon with A''s sub, projects visible: generate on B1 -> PROJECT_NOT_FOUND');
+SELECT pg_temp.sql_editor();
+DROP POLICY "anon with a user's claims reads that user's projects" ON public.projects;
 
 -- ---------------------------------------------------------------------------
 -- service_role sees and writes everything, and the triggers still bind it.
@@ -157,8 +177,8 @@ SELECT throws_ok('TRUNCATE project_run_events', 'PR007', NULL, 'SQL editor: TRUN
 -- What B and anon tried changed nothing of A's.
 SELECT is((SELECT status::text || ' ' || metrics::text FROM project_runs WHERE id = :'a_queued'), 'queued {"through": "table"}',
           'A''s queued run is as A left it');
-SELECT is((SELECT count(*)::int FROM project_runs WHERE project_id = 'a1a1a1a1-0000-4000-8000-000000000001'), 5,
-          'A1 has its 2 fixture runs + create + generate + the table insert, nothing from B or anon');
+SELECT is((SELECT count(*)::int FROM project_runs WHERE project_id = 'a1a1a1a1-0000-4000-8000-000000000001'), 6,
+          'A1 has its 2 fixture runs + create + generate + the table insert + anon''s generate with A''s sub, nothing from B');
 SELECT is((SELECT count(*)::int FROM project_runs WHERE project_id = 'b1b1b1b1-0000-4000-8000-000000000001'), 2,
           'B1 has its fixture run and B''s fresh-key run');
 
