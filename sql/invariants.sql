@@ -84,6 +84,10 @@ BEGIN
     outcome := expect_error(format($q$UPDATE project_runs SET error_message = 'x' WHERE id = %L$q$, q)); RETURN NEXT;
     rule := 'metrics that are not an object';
     outcome := expect_error(format($q$UPDATE project_runs SET metrics = '[]' WHERE id = %L$q$, q)); RETURN NEXT;
+    rule := 'status set to null';
+    outcome := expect_error(format($q$UPDATE project_runs SET status = NULL WHERE id = %L$q$, q)); RETURN NEXT;
+    rule := 'status of a succeeded run set to null';
+    outcome := expect_error(format($q$UPDATE project_runs SET status = NULL WHERE id = %L$q$, s)); RETURN NEXT;
     rule := 'delete a run';
     outcome := expect_error(format($q$DELETE FROM project_runs WHERE id = %L$q$, s)); RETURN NEXT;
     rule := 'truncate runs';

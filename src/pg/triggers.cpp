@@ -116,11 +116,15 @@ std::unordered_set<std::string>& ordinary_inserts_in_restore() {
     return ids;
 }
 
-// Refuses a value the caller gave to a column the server sets.
-void refuse_server_column(const char* column, const std::string& run) {
-    std::string whose = run.empty() ? std::string("a new run") : "run " + run;
-    throw Violation(sqlstate::server_managed_column,
-                    std::string(column) + " of " + whose + " is set by the server",
+// Refuses a value the caller gave to a column the server sets: of a new
+// run (run and move empty), or of run in an update from one status to
+// another (move: "queued to running").
+void refuse_server_column(const char* column, const std::string& run = {},
+                          const std::string& move = {}) {
+    std::string what = run.empty() ? std::string(column) + " of a new run is set by the server"
+                                   : "run " + run + " cannot change " + column + " (" + move +
+                                         "): the server sets it";
+    throw Violation(sqlstate::server_managed_column, what,
                     "Leave " + std::string(column) + " out of the statement.");
 }
 
@@ -149,10 +153,10 @@ void check_key_fits(const RunRow& row, Datum key, const pg_uuid_t& project) {
 int32 check_ordinary_insert(FunctionCallInfo fcinfo, const RunRow& row) {
     const Catalog& cat = catalog();
     const RunColumns& c = cat.runs;
-    if (!row.is_null(c.id)) refuse_server_column("id", {});
-    if (!row.is_null(c.created_at)) refuse_server_column("created_at", {});
-    if (!row.is_null(c.started_at)) refuse_server_column("started_at", {});
-    if (!row.is_null(c.finished_at)) refuse_server_column("finished_at", {});
+    if (!row.is_null(c.id)) refuse_server_column("id");
+    if (!row.is_null(c.created_at)) refuse_server_column("created_at");
+    if (!row.is_null(c.started_at)) refuse_server_column("started_at");
+    if (!row.is_null(c.finished_at)) refuse_server_column("finished_at");
     RunStatus status = row.status();
     if (status != RunStatus::queued)
         throw Violation(sqlstate::invalid_run_fields,
@@ -347,16 +351,22 @@ PR_FUNCTION(project_runs_guard_update) {
     RunRow old_row(td->tg_trigtuple, desc);
     RunRow new_row(td->tg_newtuple, desc);
     RunStatus from = old_row.status();
-    RunStatus to = new_row.status();
+    bool no_status = new_row.is_null(c.status);
+    RunStatus to = no_status ? from : new_row.status();
     // The words of a refusal, built only when there is one.
     auto run = [&] { return old_row.id_text(); };
     auto move = [&] {
-        return std::string(status_label(from)) + " to " + std::string(status_label(to));
+        return std::string(status_label(from)) + " to " +
+               (no_status ? std::string("no status") : std::string(status_label(to)));
     };
+    // The run and its move, for the refusals that name a column.
+    auto run_moving = [&] { return "run " + run() + " (" + move() + ")"; };
 
     if (is_finished(from))
         throw Violation(sqlstate::run_frozen,
                         "run " + run() + " cannot go from " + move() + ": finished runs are frozen");
+    if (no_status)
+        throw Violation(sqlstate::invalid_run_fields, "run " + run() + " cannot go from " + move());
     const std::pair<AttrNumber, const char*> fixed[] = {
         {c.id, "id"}, {c.project_id, "project_id"}, {c.input_version, "input_version"},
         {c.pipeline_version, "pipeline_version"}, {c.idempotency_key, "idempotency_key"},
@@ -372,7 +382,7 @@ PR_FUNCTION(project_runs_guard_update) {
     for (const auto& [column, name] : {std::pair{c.started_at, "started_at"},
                                        std::pair{c.finished_at, "finished_at"}})
         if (!same_value(old_row, new_row, column, desc) && !(replica && old_row.is_null(column)))
-            refuse_server_column(name, run());
+            refuse_server_column(name, run(), move());
 
     HeapTuple result = td->tg_newtuple;
     Datum now = TimestampTzGetDatum(GetCurrentTimestamp());
@@ -387,8 +397,8 @@ PR_FUNCTION(project_runs_guard_update) {
     if (auto problem = check_shape(RunRow(result, desc).shape()))
         throw Violation(sqlstate::invalid_run_fields,
                         "run " + run() + " cannot go from " + move() + ": " + *problem);
-    if (replica) check_timestamp_order(new_row, "run " + run());
-    if (!same_value(old_row, new_row, c.metrics, desc)) check_metrics(new_row, "run " + run());
+    if (replica) check_timestamp_order(new_row, run_moving());
+    if (!same_value(old_row, new_row, c.metrics, desc)) check_metrics(new_row, run_moving());
     // The transition's event is appended here rather than in an AFTER
     // trigger: the row is locked by now and the update goes ahead, and any
     // error after this point rolls the event back with it.
