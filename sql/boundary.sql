@@ -72,6 +72,17 @@ FROM project_run_events WHERE run_id = :'run';
 BEGIN;
 ALTER TABLE projects RENAME TO projects_moved;
 SELECT brief(project_runs_create(:alpha, 1, 'v1'));
+-- every call that reads or writes runs, even of a run that exists
+SELECT fn, brief(result) FROM (VALUES
+    ('get_by_idempotency_key', project_runs_get_by_idempotency_key('boundary:1')),
+    ('set_running', project_runs_set_running(:'run')),
+    ('set_succeeded', project_runs_set_succeeded(:'run', '{}')),
+    ('set_failed', project_runs_set_failed(:'run', 'E', 'm')),
+    ('update_metrics', project_runs_update_metrics(:'run', '{}')),
+    ('latest', project_runs_latest(:alpha)),
+    ('list', project_runs_list(:alpha)),
+    ('generate', project_runs_generate(:alpha)),
+    ('dashboard', project_runs_dashboard())) AS c(fn, result);
 SELECT sqlstate_of($$INSERT INTO project_runs (project_id, pipeline_version) VALUES ('00000000-0000-4000-8000-00000000000a', 'v1')$$);
 ROLLBACK;
 SELECT brief(project_runs_create(:alpha, 1, 'v1')) AS works_again;

@@ -81,9 +81,7 @@ PR_FUNCTION(project_runs_create) {
     if (auto bad = bounded_text_argument(call, 2, "pipeline_version", max_pipeline_version_bytes,
                                          &request.pipeline_version))
         return *bad;
-    if (request.input_version < 0)
-        return call.error(ErrorCode::invalid_argument, "input_version must not be negative",
-                          "{\"argument\": \"input_version\"}");
+    if (auto bad = bad_input_version(call, request.input_version)) return *bad;
     request.has_key = !PG_ARGISNULL(3);
     if (request.has_key) {
         if (auto bad = bounded_text_argument(call, 3, "idempotency_key", max_idempotency_key_bytes,
@@ -120,11 +118,12 @@ PR_FUNCTION(project_runs_create) {
 
 PR_FUNCTION(project_runs_get_by_idempotency_key) {
     Call call(fcinfo);
-    if (PG_ARGISNULL(0)) return null_argument(call, "idempotency_key");
-    std::string key = text_argument(fcinfo, 0);
-    if (key.size() > max_idempotency_key_bytes)
-        return too_long(call, "idempotency_key", max_idempotency_key_bytes);
+    std::string key;
+    if (auto bad = bounded_text_argument(call, 0, "idempotency_key", max_idempotency_key_bytes,
+                                         &key))
+        return *bad;
     call.connect();
+    if (auto problem = app_tables_problem(AppUse::projects)) return config_error(call, *problem);
     if (caller_scope().kind == Scope::none)
         return call.error(ErrorCode::not_found, "no run has this idempotency key",
                           "{\"idempotency_key\": " + json_quote(key) + "}");
@@ -140,6 +139,7 @@ PR_FUNCTION(project_runs_set_running) {
     if (PG_ARGISNULL(0)) return null_argument(call, "run_id");
     pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
     call.connect();
+    if (auto problem = app_tables_problem(AppUse::projects)) return config_error(call, *problem);
     // A caller without a user id sees no run (and holds no privilege on the table).
     if (caller_scope().kind == Scope::none) return run_not_found(call, run_id);
     Datum id = UUIDPGetDatum(&run_id);
@@ -162,6 +162,7 @@ PR_FUNCTION(project_runs_set_succeeded) {
     if (auto bad = bad_metrics(call, fcinfo, 2)) return *bad;
     pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
     call.connect();
+    if (auto problem = app_tables_problem(AppUse::projects)) return config_error(call, *problem);
     // A caller without a user id sees no run (and holds no privilege on the table).
     if (caller_scope().kind == Scope::none) return run_not_found(call, run_id);
     Datum id = UUIDPGetDatum(&run_id);
@@ -188,6 +189,7 @@ PR_FUNCTION(project_runs_set_failed) {
     if (auto bad = bad_metrics(call, fcinfo, 4)) return *bad;
     pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
     call.connect();
+    if (auto problem = app_tables_problem(AppUse::projects)) return config_error(call, *problem);
     // A caller without a user id sees no run (and holds no privilege on the table).
     if (caller_scope().kind == Scope::none) return run_not_found(call, run_id);
     Datum id = UUIDPGetDatum(&run_id);
@@ -208,6 +210,7 @@ PR_FUNCTION(project_runs_update_metrics) {
     if (auto bad = bad_metrics(call, fcinfo, 1)) return *bad;
     pg_uuid_t run_id = *PG_GETARG_UUID_P(0);
     call.connect();
+    if (auto problem = app_tables_problem(AppUse::projects)) return config_error(call, *problem);
     // A caller without a user id sees no run (and holds no privilege on the table).
     if (caller_scope().kind == Scope::none) return run_not_found(call, run_id);
     Datum id = UUIDPGetDatum(&run_id);

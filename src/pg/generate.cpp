@@ -406,6 +406,8 @@ PR_FUNCTION(project_runs_generate) {
     if (auto bad = bounded_text_argument(call, 2, "pipeline_version", max_pipeline_version_bytes,
                                          &pipeline_version))
         return *bad;
+    if (requested)
+        if (auto bad = bad_input_version(call, requested_version)) return *bad;
 
     call.connect();
     if (auto problem = app_tables_problem(AppUse::generate)) return config_error(call, *problem);

@@ -99,6 +99,12 @@ pg_uuid_t returned_run_id() {
     });
 }
 
+std::optional<Datum> bad_input_version(Call& call, int32 input_version) {
+    if (input_version >= 0) return std::nullopt;
+    return call.error(ErrorCode::invalid_argument, "input_version must not be negative",
+                      "{\"argument\": \"input_version\"}");
+}
+
 std::optional<Datum> bounded_text_argument(Call& call, int n, const char* name, std::size_t limit,
                                            std::string* value) {
     FunctionCallInfo fcinfo = call.fcinfo();

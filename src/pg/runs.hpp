@@ -53,6 +53,9 @@ bool insert_first_attempt(Call& call, const RunRequest& request);
 // (RETURNING r.*).
 pg_uuid_t returned_run_id();
 
+// The error result for an input version below 0, or nullopt when it is good.
+std::optional<Datum> bad_input_version(Call& call, int32 input_version);
+
 // Reads text argument n, which must be non-empty and at most limit bytes.
 // Returns the error result to answer with, or nullopt when *value is good.
 std::optional<Datum> bounded_text_argument(Call& call, int n, const char* name, std::size_t limit,
