@@ -113,7 +113,9 @@ BEGIN
             set_config('request.jwt.claims', coalesce(claims, ''), false);
     RETURN QUERY SELECT auth_uid_or_null(), project_runs_current_user_id();
 END $$;
-SELECT coalesce(claim_sub, '-') AS claim_sub, coalesce(claims, '-') AS claims,
+SELECT coalesce(claim_sub, '-') AS claim_sub,
+       CASE WHEN length(claims) > 200 THEN left(claims, 60) || '... (' || length(claims) || ' bytes)'
+            ELSE coalesce(claims, '-') END AS claims,
        u.ours AS user_id, u.ours IS NOT DISTINCT FROM u.auth_uid AS as_auth_uid
 FROM (VALUES
     (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}'),
@@ -135,6 +137,23 @@ FROM (VALUES
     (NULL, '["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"]'),
     (NULL, '{not json'),
     (NULL, '{"role": "authenticated"}'),
+    -- what jsonb refuses in the other claims (auth.uid() raises), what it
+    -- reads (a valid surrogate pair, an exponent in range, nesting deeper
+    -- than 200 levels), and a sub that is a number (numeric's text)
+    (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "x": 1e999999}'),
+    (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "x": 0e-20000}'),
+    (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "x": "\u0000"}'),
+    (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "x": "\ud800"}'),
+    (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "x": "\udc00\ud800"}'),
+    (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "x": "\ud83d\ude00"}'),
+    (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "x": 1e5}'),
+    (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "x": 0.' || repeat('0', 20000) || '1}'),
+    (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "x": 1' || repeat('0', 20000) || '}'),
+    (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "x": ' || repeat('[', 300) || repeat(']', 300) || '}'),
+    (NULL, '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "x": ' || repeat('[', 100000) || repeat(']', 100000) || '}'),
+    (NULL, '{"sub": 12345678123456781234567812345678}'),
+    (NULL, '{"sub": 1.2345678123456781234567812345678e31}'),
+    (NULL, '{"sub": true}'),
     ('{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', '{"sub": "00000000-0000-4000-8000-000000000001"}'),
     ('a0eebc999c0b4ef8bb6d6bb9bd380a11', NULL),
     ('not a uuid', '{"sub": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}')

@@ -1,6 +1,8 @@
 // What the extension knows about its own objects at run time.
 #include "pg/config.hpp"
 
+#include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -16,6 +18,7 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_enum.h"
 #include "datatype/timestamp.h"
+#include "mb/pg_wchar.h"
 #include "replication/logicalworker.h"
 #include "storage/bufmgr.h"
 #include "utils/acl.h"
@@ -798,6 +801,113 @@ bool is_replication_apply(Oid relid) { return IsLogicalWorker() && bypasses_rls(
 
 SessionFlags& session_flags() { return g_flags; }
 
+namespace {
+
+// True when the quick parse of the claims may read them otherwise than
+// jsonb does: a number with an exponent or a long run of digits (numeric
+// refuses some), an escape jsonb refuses (\u0000, a surrogate, both of a
+// valid pair included) or converts to the database's encoding (beyond ASCII
+// where that is not UTF-8). Errs towards true: jsonb then reads them.
+bool claims_need_jsonb(std::string_view claims) {
+    bool utf8 = GetDatabaseEncoding() == PG_UTF8;
+    std::size_t digits = 0;
+    for (std::size_t i = 0; i < claims.size(); i++) {
+        char c = claims[i];
+        if (c == '\\' && i + 1 < claims.size()) {
+            digits = 0;
+            if (claims[i + 1] != 'u' || i + 5 >= claims.size()) {
+                i++;  // the escaped character
+                continue;
+            }
+            unsigned long code =
+                std::strtoul(std::string(claims.substr(i + 2, 4)).c_str(), nullptr, 16);
+            if (code == 0 || (code >= 0xD800 && code <= 0xDFFF) || (!utf8 && code > 0x7F))
+                return true;
+            i += 5;  // u and its four hex digits
+            continue;
+        }
+        if ((c == 'e' || c == 'E') && i > 0 &&
+            (std::isdigit(static_cast<unsigned char>(claims[i - 1])) || claims[i - 1] == '.'))
+            return true;
+        digits = std::isdigit(static_cast<unsigned char>(c)) ? digits + 1 : 0;
+        if (digits > 1000) return true;
+    }
+    return false;
+}
+
+// The text of claims ->> 'sub' as jsonb reads it (palloc'd), or nullptr for
+// SQL NULL. Raises what jsonb_in raises. Plain C calls only: it runs inside
+// PG_TRY.
+char* sub_of_jsonb_text(const char* claims) {
+    Jsonb* jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(claims)));
+    if (!JB_ROOT_IS_OBJECT(jb)) return nullptr;
+    JsonbValue* value = getKeyJsonValueFromContainer(&jb->root, "sub", 3, nullptr);
+    if (value == nullptr) return nullptr;
+    switch (value->type) {
+        case jbvString: return pnstrdup(value->val.string.val, value->val.string.len);
+        case jbvNumeric:
+            return DatumGetCString(
+                DirectFunctionCall1(numeric_out, NumericGetDatum(value->val.numeric)));
+        case jbvNull: return nullptr;
+        default: return pstrdup("{}");  // a boolean, object or array: never a uuid
+    }
+}
+
+// claims ->> 'sub' read by PostgreSQL's own jsonb input, for the claims the
+// quick parse cannot vouch for. Claims jsonb refuses (bad syntax, numbers
+// out of range, too deep, escapes the database's encoding cannot hold) are
+// no user, where auth.uid() would raise; they are read in a subtransaction,
+// and an error that says nothing of the claims (out of memory, a cancel, a
+// system or internal error) is raised. Where no subtransaction can start (a
+// parallel query), jsonb's error is raised as auth.uid() raises it.
+std::optional<std::string> sub_by_jsonb(const std::string& claims) {
+    const char* text = claims.c_str();
+    char* sub;
+    if (guard([] { return IsInParallelMode(); })) {
+        sub = guard([&] { return sub_of_jsonb_text(text); });
+    } else {
+        MemoryContext context = CurrentMemoryContext;
+        ResourceOwner owner = CurrentResourceOwner;
+        char* volatile read = nullptr;
+        ErrorData* volatile error = nullptr;
+        guard([] { BeginInternalSubTransaction(nullptr); });
+        MemoryContextSwitchTo(context);
+        PG_TRY();
+        {
+            read = sub_of_jsonb_text(text);
+            ReleaseCurrentSubTransaction();
+            MemoryContextSwitchTo(context);
+            CurrentResourceOwner = owner;
+        }
+        PG_CATCH();
+        {
+            MemoryContextSwitchTo(context);
+            error = CopyErrorData();
+            FlushErrorState();
+            RollbackAndReleaseCurrentSubTransaction();
+            MemoryContextSwitchTo(context);
+            CurrentResourceOwner = owner;
+        }
+        PG_END_TRY();
+        if (error != nullptr) {
+            int category = ERRCODE_TO_CATEGORY(error->sqlerrcode);
+            if (category == ERRCODE_INSUFFICIENT_RESOURCES ||
+                category == ERRCODE_OPERATOR_INTERVENTION || category == ERRCODE_SYSTEM_ERROR ||
+                category == ERRCODE_INTERNAL_ERROR)
+                throw Error(error);
+            guard([&] { FreeErrorData(error); });
+            return std::nullopt;
+        }
+        sub = read;
+    }
+    if (sub == nullptr) return std::nullopt;
+    std::string out(sub);
+    guard([&] { pfree(sub); });
+    return out;
+}
+
+}  // namespace
+
 std::optional<pg_uuid_t> jwt_user_id() {
     std::string sub;
     bool found = guard([&] {
@@ -815,25 +925,35 @@ std::optional<pg_uuid_t> jwt_user_id() {
             if (text != nullptr) claims = text;
         });
         if (claims.empty()) return std::nullopt;
-        json::Value doc;
-        try {
-            doc = json::parse(claims, json::max_depth, json::RepeatedKeys::keep);
-        } catch (const json::ParseError&) {
-            return std::nullopt;  // not JSON: no user
-        }
         // claims ->> 'sub' as jsonb reads it: keys and the value with their
         // escapes decoded, the last of duplicate keys in the text winning
-        // (however each is spelled)
+        // (however each is spelled); jsonb itself reads what the quick
+        // parse cannot vouch for, or refuses, or a number (numeric's text)
+        json::Value doc;
+        bool parsed = !claims_need_jsonb(claims);
+        if (parsed) {
+            try {
+                doc = json::parse(claims, json::max_depth, json::RepeatedKeys::keep);
+            } catch (const json::ParseError&) {
+                parsed = false;
+            }
+        }
         const json::Value* value = nullptr;
-        if (doc.kind == json::Kind::object)
+        if (parsed && doc.kind == json::Kind::object)
             for (const auto& [key, member] : doc.members)
                 if (key == "\"sub\"" ||
                     (key.find('\\') != std::string::npos && json::unquote(key) == "sub"))
                     value = &member;
-        if (value == nullptr || value->kind != json::Kind::string) return std::nullopt;
-        std::optional<std::string> text = json::unquote(value->text);
-        if (!text) return std::nullopt;
-        sub = std::move(*text);
+        if (!parsed || (value != nullptr && value->kind == json::Kind::number)) {
+            std::optional<std::string> read = sub_by_jsonb(claims);
+            if (!read) return std::nullopt;
+            sub = std::move(*read);
+        } else {
+            if (value == nullptr || value->kind != json::Kind::string) return std::nullopt;
+            std::optional<std::string> text = json::unquote(value->text);
+            if (!text) return std::nullopt;
+            sub = std::move(*text);
+        }
     }
     // ::uuid as auth.uid() casts it; what that cast refuses is no user
     std::optional<UuidBytes> bytes = parse_uuid_input(sub);
