@@ -14,6 +14,14 @@ namespace project_runs::json {
 
 namespace {
 
+void (*g_poll)() = nullptr;
+unsigned g_poll_countdown = 0;
+
+// Calls the poll function once every 4096 calls.
+void maybe_poll() {
+    if (g_poll != nullptr && (++g_poll_countdown & 4095u) == 0) g_poll();
+}
+
 // Recursive-descent parser over one document.
 class Parser {
 public:
@@ -61,6 +69,7 @@ private:
 
     // Parses any value starting at the current (non-whitespace) position.
     Value parse_value(int depth) {
+        maybe_poll();
         if (at_end()) fail("unexpected end of input");
         switch (peek()) {
             case '{':
@@ -255,6 +264,7 @@ private:
 
 // Appends the compact text of a value to out.
 void serialize_into(const Value& value, std::string& out) {
+    maybe_poll();
     switch (value.kind) {
         case Kind::null:
             out += "null";
@@ -305,47 +315,85 @@ bool all_elements_named(const Value& array) {
     return true;
 }
 
-// Merges two objects key by key: base order kept, new patch keys appended.
-Value merge_objects(const Value& base, const Value& patch) {
-    Value merged = base;
-    std::unordered_map<std::string, std::size_t> index_by_key;
-    for (std::size_t index = 0; index < merged.members.size(); ++index) {
-        index_by_key[merged.members[index].first] = index;  // the last duplicate wins, like find
+void merge_into(Value& base, const Value& patch);
+
+// The index of base (see MergeIndex), created empty where it has none.
+std::unordered_map<std::string, std::size_t>& index_of(Value& base) {
+    MergeIndex& index = base.merge_index;
+    if (!index.positions) {
+        index.positions = std::make_unique<std::unordered_map<std::string, std::size_t>>();
+        index.covered = 0;
     }
-    for (const auto& [key, patch_value] : patch.members) {
-        const auto found = index_by_key.find(key);
-        if (found != index_by_key.end()) {
-            Value& base_value = merged.members[found->second].second;
-            base_value = merge_metrics(base_value, patch_value);
-        } else {
-            index_by_key.emplace(key, merged.members.size());
-            merged.members.emplace_back(key, patch_value);
-        }
-    }
-    return merged;
+    return *index.positions;
 }
 
-// Merges two arrays of named objects by name: base order kept, a patch
-// element merges into the first base element of its name, new names are
-// appended in patch order (a repeated patch name merges onto the earlier one).
-Value merge_named_arrays(const Value& base, const Value& patch) {
-    Value merged = base;
-    std::unordered_map<std::string, std::size_t> index_by_name;
-    for (std::size_t index = 0; index < merged.items.size(); ++index) {
-        index_by_name.emplace(*element_name(merged.items[index]), index);
+// The positions of an object's keys, brought up to date with the members
+// appended since the last merge into it (the last of duplicates wins, like find).
+std::unordered_map<std::string, std::size_t>& key_positions(Value& object) {
+    auto& positions = index_of(object);
+    std::size_t& covered = object.merge_index.covered;
+    for (; covered < object.members.size(); ++covered)
+        positions[object.members[covered].first] = covered;
+    return positions;
+}
+
+// Brings the index of an array's names up to date (the first of a name
+// wins); false when an element has no string name: the array then does not
+// merge by name. An unnamed element stops the index where it is, so asking
+// again costs nothing.
+bool index_names(Value& array) {
+    auto& positions = index_of(array);
+    std::size_t& covered = array.merge_index.covered;
+    for (; covered < array.items.size(); ++covered) {
+        const std::string* name = element_name(array.items[covered]);
+        if (name == nullptr) return false;
+        positions.emplace(*name, covered);
     }
-    for (const Value& patch_element : patch.items) {
-        const std::string& name = *element_name(patch_element);
-        const auto found = index_by_name.find(name);
-        if (found != index_by_name.end()) {
-            Value& base_element = merged.items[found->second];
-            base_element = merge_metrics(base_element, patch_element);
+    return true;
+}
+
+// Merges two objects key by key: base order kept, new patch keys appended.
+void merge_objects(Value& base, const Value& patch) {
+    for (const auto& [key, patch_value] : patch.members) {
+        auto& positions = key_positions(base);
+        const auto found = positions.find(key);
+        if (found != positions.end()) {
+            merge_into(base.members[found->second].second, patch_value);
         } else {
-            index_by_name.emplace(name, merged.items.size());
-            merged.items.push_back(patch_element);
+            base.members.emplace_back(key, patch_value);
         }
     }
-    return merged;
+}
+
+// Merges two arrays of named objects by name (both checked, base indexed):
+// base order kept, a patch element merges into the first base element of
+// its name, new names are appended in patch order (a repeated patch name
+// merges onto the earlier one).
+void merge_named_arrays(Value& base, const Value& patch) {
+    for (const Value& patch_element : patch.items) {
+        index_names(base);
+        auto& positions = *base.merge_index.positions;
+        const auto found = positions.find(*element_name(patch_element));
+        if (found != positions.end()) {
+            merge_into(base.items[found->second], patch_element);
+        } else {
+            base.items.push_back(patch_element);
+        }
+    }
+}
+
+// Merges patch into base in place: objects by key, named-object arrays by
+// name, anything else: base becomes the patch.
+void merge_into(Value& base, const Value& patch) {
+    maybe_poll();
+    if (base.kind == Kind::object && patch.kind == Kind::object) {
+        merge_objects(base, patch);
+    } else if (base.kind == Kind::array && patch.kind == Kind::array &&
+               all_elements_named(patch) && index_names(base)) {
+        merge_named_arrays(base, patch);
+    } else {
+        base = patch;
+    }
 }
 
 // Finds the last member with this key (the one that wins), or nullptr.
@@ -505,12 +553,11 @@ std::string serialize(const Value& value) {
 
 // Merges objects by key, named-object arrays by name, and otherwise takes the patch.
 Value merge_metrics(const Value& base, const Value& patch) {
-    if (base.kind == Kind::object && patch.kind == Kind::object) return merge_objects(base, patch);
-    if (base.kind == Kind::array && patch.kind == Kind::array && all_elements_named(base) &&
-        all_elements_named(patch)) {
-        return merge_named_arrays(base, patch);
-    }
-    return patch;
+    Value merged = base;
+    merge_into(merged, patch);
+    return merged;
 }
+
+void set_poll(void (*poll)()) { g_poll = poll; }
 
 }  // namespace project_runs::json

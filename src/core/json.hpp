@@ -3,11 +3,13 @@
 // a round trip through Postgres's jsonb output.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -15,16 +17,43 @@ namespace project_runs::json {
 
 enum class Kind { null, boolean, number, string, array, object };
 
+// Where the metrics merge finds a key of an object, or a name in an array of
+// named objects: built at the first merge into a value and extended as
+// merges append, so that many patches merging into one value cost what they
+// add, not the value's size each time. A copy starts without one.
+class MergeIndex {
+public:
+    MergeIndex() = default;
+    MergeIndex(const MergeIndex&) {}
+    MergeIndex& operator=(const MergeIndex&) {
+        positions.reset();
+        covered = 0;
+        return *this;
+    }
+    MergeIndex(MergeIndex&&) noexcept = default;
+    MergeIndex& operator=(MergeIndex&&) noexcept = default;
+    ~MergeIndex() = default;
+
+    std::unique_ptr<std::unordered_map<std::string, std::size_t>> positions;
+    std::size_t covered = 0;  // the members or items indexed so far
+};
+
 struct Value {
     Kind kind = Kind::null;
     bool boolean = false;
     std::string text;  // number: its digits; string: the quoted, escaped source
     std::vector<Value> items;                          // array
     std::vector<std::pair<std::string, Value>> members;  // object (key: quoted source)
+    MergeIndex merge_index;                            // see MergeIndex
 
     const Value* find(std::string_view quoted_key) const;
     Value* find(std::string_view quoted_key);
 };
+
+// A function that parse, serialize and merge_metrics call every few thousand
+// values (the extension's checks for a cancel); it may throw, and the work
+// stops there. Null: none.
+void set_poll(void (*poll)());
 
 class ParseError : public std::runtime_error {
 public:

@@ -66,7 +66,7 @@ int live_fault_sentinels() { return g_live_sentinels; }
 void define_fault_setting() {
     DefineCustomEnumVariable(
         "project_runs.fault_injection",
-        "Makes the next project_runs function or trigger fail on purpose (for tests).",
+        "Makes every project_runs function or trigger fail on purpose while set (for tests).",
         "*_cpp_exception throw a C++ exception, *_pg_error raise a Postgres division_by_zero "
         "ERROR; owner_scope_* fail while a function reads runs as the ledger's owner.",
         &g_fault, 0, fault_options, PGC_SUSET, 0, nullptr, nullptr, nullptr);
@@ -74,7 +74,18 @@ void define_fault_setting() {
 
 }  // namespace project_runs::pg
 
+namespace {
+
+// The JSON code's poll (json::set_poll): a pending cancel or termination is
+// served here, as a Postgres ERROR carried out of the C++ frames.
+void serve_interrupts() {
+    if (InterruptPending) guard([] { CHECK_FOR_INTERRUPTS(); });
+}
+
+}  // namespace
+
 void _PG_init(void) {
+    json::set_poll(serve_interrupts);
     define_fault_setting();
     MarkGUCPrefixReserved("project_runs");
     register_callbacks();

@@ -1,6 +1,7 @@
 // Unit tests of the JSON parser, serializer and the metrics merge.
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 
 #include "core/json.hpp"
@@ -513,6 +514,59 @@ TEST(JsonUnquote, InvertsQuote) {
         Value v = parse(quote(text));
         EXPECT_EQ(unquote(v.text), text);
     }
+}
+
+// ---- set_poll ----
+
+int g_polls = 0;
+int g_polls_before_throw = -1;
+
+void counting_poll() {
+    ++g_polls;
+    if (g_polls_before_throw >= 0 && g_polls > g_polls_before_throw)
+        throw std::runtime_error("cancel");
+}
+
+// Runs f with counting_poll installed, throwing after `allowed` polls
+// (-1: never); returns the number of polls.
+template <typename F>
+int polls_during(F&& f, int allowed = -1) {
+    g_polls = 0;
+    g_polls_before_throw = allowed;
+    set_poll(counting_poll);
+    try {
+        f();
+    } catch (...) {
+        set_poll(nullptr);
+        throw;
+    }
+    set_poll(nullptr);
+    return g_polls;
+}
+
+// A big document: parse, serialize and the merge call the poll as they go,
+// and an exception it throws stops each of them.
+TEST(JsonPoll, LongWorkPollsAndStopsWhenThePollThrows) {
+    std::string big = "{\"steps\":[";
+    for (int i = 0; i < 20000; ++i)
+        big += std::string(i ? "," : "") + "{\"name\":\"same\",\"v" + std::to_string(i) +
+               "\":" + std::to_string(i) + "}";
+    big += "]}";
+    Value patch;
+    EXPECT_GE(polls_during([&] { patch = parse(big); }), 10);
+    Value base = parse(R"({"steps":[{"name":"same"}]})");
+    Value merged;
+    EXPECT_GE(polls_during([&] { merged = merge_metrics(base, patch); }), 10);
+    EXPECT_EQ(merged.find("\"steps\"")->items.size(), 1u);
+    EXPECT_EQ(merged.find("\"steps\"")->items[0].members.size(), 20001u);
+    EXPECT_GE(polls_during([&] { serialize(merged); }), 1);
+    EXPECT_THROW(polls_during([&] { parse(big); }, 2), std::runtime_error);
+    EXPECT_THROW(polls_during([&] { merge_metrics(base, patch); }, 2), std::runtime_error);
+    EXPECT_THROW(polls_during([&] { serialize(patch); }, 2), std::runtime_error);
+    // without a poll nothing is called
+    g_polls = 0;
+    parse(big);
+    EXPECT_EQ(g_polls, 0);
 }
 
 }  // namespace

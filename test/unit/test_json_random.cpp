@@ -156,6 +156,74 @@ TEST(JsonRandom, MergeNeverThrowsAndKeepsItsInput) {
     }
 }
 
+// The contract's merge written the plain way, as a model: copies, and finds
+// each key and name by a linear search.
+Value model_merge(const Value& base, const Value& patch) {
+    auto named = [](const Value& array) {
+        for (const Value& e : array.items) {
+            const Value* name = e.kind == Kind::object ? e.find("\"name\"") : nullptr;
+            if (name == nullptr || name->kind != Kind::string) return false;
+        }
+        return true;
+    };
+    if (base.kind == Kind::object && patch.kind == Kind::object) {
+        Value out = base;
+        for (const auto& [key, value] : patch.members) {
+            std::size_t at = out.members.size();
+            for (std::size_t i = 0; i < out.members.size(); ++i)
+                if (out.members[i].first == key) at = i;  // the last of a key
+            if (at < out.members.size())
+                out.members[at].second = model_merge(out.members[at].second, value);
+            else
+                out.members.emplace_back(key, value);
+        }
+        return out;
+    }
+    if (base.kind == Kind::array && patch.kind == Kind::array && named(base) && named(patch)) {
+        Value out = base;
+        for (const Value& element : patch.items) {
+            const std::string& name = element.find("\"name\"")->text;
+            std::size_t at = out.items.size();
+            for (std::size_t i = 0; i < out.items.size() && at == out.items.size(); ++i)
+                if (out.items[i].find("\"name\"")->text == name) at = i;  // the first of a name
+            if (at < out.items.size())
+                out.items[at] = model_merge(out.items[at], element);
+            else
+                out.items.push_back(element);
+        }
+        return out;
+    }
+    return patch;
+}
+
+// The merge gives what the model gives, for random documents whose arrays
+// repeat names and whose objects repeat keys, within one patch too (a name
+// merged into many times in one call, its keys and arrays growing).
+TEST(JsonRandom, MergeAgreesWithTheModel) {
+    Generator gen(4242);
+    for (int i = 0; i < 5000; ++i) {
+        Value base = json::parse(gen.document(4));
+        Value patch = json::parse(gen.document(4));
+        ASSERT_EQ(json::serialize(json::merge_metrics(base, patch)),
+                  json::serialize(model_merge(base, patch)))
+            << json::serialize(base) << " + " << json::serialize(patch);
+    }
+    // One name many times in one patch, each adding a key and a step.
+    std::string patch = "{\"steps\":[";
+    for (int i = 0; i < 300; ++i) {
+        if (i) patch += ",";
+        patch += "{\"name\":\"n" + std::to_string(i % 3) + "\",\"k" + std::to_string(i) +
+                 "\":" + std::to_string(i) + ",\"sub\":[{\"name\":\"s" +
+                 std::to_string(i % 7) + "\",\"v" + std::to_string(i) + "\":{\"x\":" +
+                 std::to_string(i) + "}}]}";
+    }
+    patch += "]}";
+    Value base = json::parse(R"({"steps":[{"name":"n1","k0":"was"}],"other":1})");
+    Value p = json::parse(patch);
+    EXPECT_EQ(json::serialize(json::merge_metrics(base, p)),
+              json::serialize(model_merge(base, p)));
+}
+
 // unquote inverts quote for any text without NUL (which jsonb refuses).
 TEST(JsonRandom, UnquoteInvertsQuote) {
     Generator gen(3);
