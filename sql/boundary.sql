@@ -118,3 +118,21 @@ RESET request.jwt.claim.sub;
 SELECT count(*) FILTER (WHERE project_id <> :alpha) > 0 AS owner_sees_other_projects FROM project_runs;
 REVOKE ALL ON projects, project_runs FROM boundary_reader;
 DROP ROLE boundary_reader;
+
+-- A long idempotency key is quoted in a message by its first 100 bytes or
+-- so, whole characters, then "..." (and any message longer than the 1 kB
+-- the boundary keeps is cut between characters): the message stays valid
+-- text, so a run failed with it can be stored, dumped and restored.
+CREATE FUNCTION long_message() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO project_runs (project_id, input_version, pipeline_version, idempotency_key)
+    VALUES ('00000000-0000-4000-8000-00000000000a', 1, 'p',
+            '00000000-0000-4000-8000-00000000000a:1:' || repeat('é', 600));
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLERRM;
+END $$;
+SELECT octet_length(m) < 300 AS short, m ~ '^idempotency key "[^"]*é\.\.\." is project_runs_generate' AS key_cut,
+       convert_from(convert_to(m, 'UTF8'), 'UTF8') = m AS valid_utf8
+FROM long_message() m;
+DROP FUNCTION long_message();

@@ -61,7 +61,8 @@ struct PendingError {
 };
 
 // Raises the ERROR behind a C++ exception. Called only outside catch blocks.
-[[noreturn]] void raise_error(const PendingError& pending);
+// A text cut at its buffer's size ends at a whole character, with "...".
+[[noreturn]] void raise_error(PendingError& pending);
 
 // Runs f, which may call Postgres functions that raise. A Postgres ERROR
 // becomes a pg::Error; a C++ exception thrown by f passes through unchanged.

@@ -21,6 +21,7 @@ extern "C" {
 #include "access/table.h"
 #include "access/tableam.h"
 #include "executor/executor.h"
+#include "mb/pg_wchar.h"
 #include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/regproc.h"
@@ -128,6 +129,15 @@ void refuse_server_column(const char* column, const std::string& run = {},
                     "Leave " + std::string(column) + " out of the statement.");
 }
 
+// An idempotency key as a message quotes it: its first 100 bytes or so (whole
+// characters), then "...".
+std::string key_for_message(const std::string& key) {
+    constexpr int shown = 100;
+    if (key.size() <= shown) return key;
+    int keep = guard([&] { return pg_mbcliplen(key.data(), static_cast<int>(key.size()), shown); });
+    return key.substr(0, static_cast<std::size_t>(keep)) + "...";
+}
+
 // Refuses a key of project_runs_generate's form that is not the new run's
 // own generation key (project_runs_create answers IDEMPOTENCY_CONFLICT first).
 void check_key_fits(const RunRow& row, Datum key, const pg_uuid_t& project) {
@@ -141,7 +151,7 @@ void check_key_fits(const RunRow& row, Datum key, const pg_uuid_t& project) {
     std::string pipeline_text = null ? std::string() : text_string(pipeline);
     if (key_fits_run(key_text, uuid_text(project), input_version, pipeline_text)) return;
     throw Violation(sqlstate::foreign_generation_key,
-                    "idempotency key \"" + key_text +
+                    "idempotency key \"" + key_for_message(key_text) +
                         "\" is project_runs_generate's key for another project, input version "
                         "or pipeline version",
                     "",
@@ -200,7 +210,8 @@ int32 check_ordinary_insert(FunctionCallInfo fcinfo, const RunRow& row) {
             std::string holder = uuid_text(*DatumGetUUIDP(call.value(0, 3, &null)));
             std::string key_text = text_string(key);
             throw Violation(ERRCODE_UNIQUE_VIOLATION,
-                            "idempotency key \"" + key_text + "\" is held by run " + holder +
+                            "idempotency key \"" + key_for_message(key_text) +
+                                "\" is held by run " + holder +
                                 ", which is " + std::string(status_label(newest)),
                             "",
                             "A key takes a new attempt only once its runs failed; "
