@@ -136,3 +136,35 @@ SELECT octet_length(m) < 300 AS short, m ~ '^idempotency key "[^"]*é\.\.\." is 
        convert_from(convert_to(m, 'UTF8'), 'UTF8') = m AS valid_utf8
 FROM long_message() m;
 DROP FUNCTION long_message();
+
+-- A run's output that cannot be stored (beyond jsonb's limits, forced here
+-- at that spot) fails the run at its last step, as a result: generate does
+-- not raise. A later call retries the key as a new attempt.
+BEGIN;
+INSERT INTO project_inputs (project_id, version, status, input_json)
+VALUES (:alpha, 900, 'final', '{"topic": "boundary"}');
+CREATE FUNCTION generate_brief(r jsonb) RETURNS TABLE (ok text, code text, step text, sqlstate text,
+                                                      message text, status text, attempt int, steps text)
+LANGUAGE sql AS $$
+SELECT r->>'ok', r#>>'{error,code}', r#>>'{error,detail,step}', r#>>'{error,detail,sqlstate}',
+       r#>>'{error,message}', r#>>'{data,status}', (r#>>'{data,attempt}')::int,
+       (SELECT string_agg((s->>'name') || '=' || (s->>'status'), ' ')
+        FROM jsonb_array_elements(r#>'{data,metrics,steps}') s)
+$$;
+SET project_runs.fault_injection = 'output_pg_error';
+SELECT * FROM generate_brief(project_runs_generate(:alpha, 900, 'boundary.output'));
+SET project_runs.fault_injection = 'output_cpp_exception';
+SELECT * FROM generate_brief(project_runs_generate(:alpha, 900, 'boundary.output'));
+RESET project_runs.fault_injection;
+SELECT * FROM generate_brief(project_runs_generate(:alpha, 900, 'boundary.output'));
+SELECT r.attempt, string_agg(coalesce(e.from_status::text, '-') || '>' || e.to_status, ' '
+                             ORDER BY e.at, e.to_status) AS events
+FROM project_runs r JOIN project_run_events e ON e.run_id = r.id
+WHERE r.pipeline_version = 'boundary.output' GROUP BY r.attempt ORDER BY r.attempt;
+-- A step's error message is kept up to 2,000 bytes, whole characters.
+CREATE FUNCTION long_raise(run_id uuid, input jsonb, context jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '%', repeat('é', 5000); END $$;
+INSERT INTO project_runs_pipeline_steps VALUES ('boundary.long', 'collect_evidence', 'long_raise(uuid,jsonb,jsonb)');
+SELECT octet_length(m) AS bytes, right(m, 4) AS ending, convert_from(convert_to(m, 'UTF8'), 'UTF8') = m AS valid
+FROM (SELECT project_runs_generate(:alpha, 900, 'boundary.long')#>>'{error,detail,message}' AS m) s;
+ROLLBACK;

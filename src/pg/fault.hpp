@@ -1,14 +1,19 @@
-// Fault injection for the boundary tests: a superuser sets
-// project_runs.fault_injection and the next function or trigger call throws
-// a C++ exception or raises a Postgres ERROR while C++ objects are alive.
+// Fault injection for the boundary tests: while a superuser has
+// project_runs.fault_injection set, every function or trigger call that
+// reaches its site throws a C++ exception or raises a Postgres ERROR while
+// C++ objects are alive.
 #pragma once
 
 namespace project_runs::pg {
 
-enum class FaultSite { function, trigger, owner_scope };
+// output: where project_runs_generate stores a run's output.
+enum class FaultSite { function, trigger, owner_scope, output };
 
 // Throws or raises when the setting names this site; otherwise nothing.
 void maybe_inject_fault(FaultSite site);
+
+// True when the setting names this site.
+bool fault_is_set(FaultSite site);
 
 // How many objects of the fault frames are alive now (0 once they unwound).
 int live_fault_sentinels();

@@ -12,6 +12,7 @@
 #include "core/pipeline.hpp"
 #include "core/uuid7.hpp"
 #include "pg/config.hpp"
+#include "pg/fault.hpp"
 #include "pg/guard.hpp"
 #include "pg/result.hpp"
 #include "pg/runs.hpp"
@@ -41,6 +42,10 @@ struct StepFailure {
     std::string sqlstate;
     std::string message;
 };
+
+// The most of a step's error message a run keeps (in error_message,
+// error_detail and its metrics): a step may raise with any text.
+constexpr std::size_t max_step_message_bytes = 2000;
 
 // Runs f in a subtransaction. A Postgres ERROR or C++ exception inside
 // rolls the subtransaction back and is returned as a failure (a Violation
@@ -82,7 +87,9 @@ std::optional<StepFailure> in_subtransaction(F&& f) {
     if (pg_error != nullptr) {
         StepFailure failure;
         failure.sqlstate = unpack_sql_state(pg_error->sqlerrcode);
-        failure.message = pg_error->message != nullptr ? pg_error->message : "error";
+        failure.message =
+            clipped_text(pg_error->message != nullptr ? pg_error->message : "error",
+                         max_step_message_bytes);
         guard([&] { FreeErrorData(pg_error); });
         return failure;
     }
@@ -92,12 +99,14 @@ std::optional<StepFailure> in_subtransaction(F&& f) {
         } catch (const pg::Error& e) {
             StepFailure failure;
             failure.sqlstate = unpack_sql_state(e.sqlerrcode());
-            failure.message = e.what();
+            failure.message = clipped_text(e.what(), max_step_message_bytes);
             return failure;
         } catch (const Violation& e) {
-            return StepFailure{ErrorCode::step_failed, unpack_sql_state(e.sqlstate()), e.what()};
+            return StepFailure{ErrorCode::step_failed, unpack_sql_state(e.sqlstate()),
+                               clipped_text(e.what(), max_step_message_bytes)};
         } catch (const std::exception& e) {
-            return StepFailure{ErrorCode::step_failed, "XX000", e.what()};
+            return StepFailure{ErrorCode::step_failed, "XX000",
+                               clipped_text(e.what(), max_step_message_bytes)};
         }
     }
     return std::nullopt;
@@ -293,9 +302,10 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
             for (std::size_t k = 0; k < outputs.size(); k++)
                 context += (k ? "," : "") + json::quote(outputs[k].first) + ":" + outputs[k].second;
             context += "}}";
-            Datum context_jsonb = call.jsonb_from_text(context);
             Oid function = steps[i].function;
+            // (the context too: the steps' outputs may exceed jsonb's limits)
             failure = in_subtransaction([&] {
+                Datum context_jsonb = call.jsonb_from_text(context);
                 output = call_registered_step(call, function, id, input.datum, context_jsonb);
                 require_still_running(call, run_id);
             });
@@ -346,15 +356,37 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
         }
     }
 
-    std::string metrics = pipeline::metrics_json(pipeline_version, records);
     if (!failure) {
         std::string output = pipeline::output_json(pipeline_version, input.version, outputs);
-        LedgerOwnerScope owner;
-        if (call.run(Statement::succeed_generated_run,
-                     {id, call.jsonb_from_text(output), call.jsonb_from_text(metrics)}) != 1)
-            throw std::runtime_error("the running run could not succeed");
-        return call.ok_row(1);
+        // An output that could exceed jsonb's limits (256 MB of elements,
+        // which text under 32 MB cannot reach) is converted in a
+        // subtransaction that writes nothing (no XID): if it fails, the last
+        // step fails with its SQLSTATE, and the run is recorded as failed.
+        Datum output_jsonb = 0;
+        if (output.size() < (std::size_t{32} << 20) && !fault_is_set(FaultSite::output)) {
+            output_jsonb = call.jsonb_from_text(output);
+        } else {
+            failure = in_subtransaction([&] {
+                maybe_inject_fault(FaultSite::output);
+                output_jsonb = call.jsonb_from_text(output);
+            });
+        }
+        if (!failure) {
+            std::string metrics = pipeline::metrics_json(pipeline_version, records);
+            LedgerOwnerScope owner;
+            if (call.run(Statement::succeed_generated_run,
+                         {id, output_jsonb, call.jsonb_from_text(metrics)}) != 1)
+                throw std::runtime_error("the running run could not succeed");
+            return call.ok_row(1);
+        }
+        failure->message = "the run's output cannot be stored: " + failure->message;
+        failed_step = steps.back().name;
+        StepRecord& last = records.back();
+        last.status = StepStatus::failed;
+        last.error_json = "{\"sqlstate\":" + json::quote(failure->sqlstate) +
+                          ",\"message\":" + json::quote(failure->message) + "}";
     }
+    std::string metrics = pipeline::metrics_json(pipeline_version, records);
     std::string message = failure->code == ErrorCode::invalid_inputs
                               ? "input " + std::to_string(input.version) + " is not valid: " +
                                     failure->message

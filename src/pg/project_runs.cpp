@@ -33,6 +33,8 @@ const struct config_enum_entry fault_options[] = {
     {"trigger_pg_error", 4, false},
     {"owner_scope_cpp_exception", 5, false},
     {"owner_scope_pg_error", 6, false},
+    {"output_cpp_exception", 7, false},
+    {"output_pg_error", 8, false},
     {nullptr, 0, false}};
 int g_live_sentinels = 0;
 
@@ -46,16 +48,22 @@ struct FaultSentinel {
 
 namespace project_runs::pg {
 
-void maybe_inject_fault(FaultSite site) {
-    if (g_fault == 0) return;
+bool fault_is_set(FaultSite site) {
+    if (g_fault == 0) return false;
     FaultSite target = g_fault <= 2   ? FaultSite::function
                        : g_fault <= 4 ? FaultSite::trigger
-                                      : FaultSite::owner_scope;
-    if (site != target) return;
+                       : g_fault <= 6 ? FaultSite::owner_scope
+                                      : FaultSite::output;
+    return site == target;
+}
+
+void maybe_inject_fault(FaultSite site) {
+    if (!fault_is_set(site)) return;
     FaultSentinel sentinel;
-    std::string where = site == FaultSite::function  ? "function"
-                        : site == FaultSite::trigger ? "trigger"
-                                                     : "read as the ledger's owner";
+    std::string where = site == FaultSite::function      ? "function"
+                        : site == FaultSite::trigger     ? "trigger"
+                        : site == FaultSite::owner_scope ? "read as the ledger's owner"
+                                                         : "run's output";
     if (g_fault % 2 == 1)
         throw std::runtime_error("injected C++ exception in a " + where);
     guard([] { DirectFunctionCall2(int4div, Int32GetDatum(1), Int32GetDatum(0)); });
@@ -68,7 +76,8 @@ void define_fault_setting() {
         "project_runs.fault_injection",
         "Makes every project_runs function or trigger fail on purpose while set (for tests).",
         "*_cpp_exception throw a C++ exception, *_pg_error raise a Postgres division_by_zero "
-        "ERROR; owner_scope_* fail while a function reads runs as the ledger's owner.",
+        "ERROR; owner_scope_* fail while a function reads runs as the ledger's owner, "
+        "output_* where project_runs_generate stores a run's output.",
         &g_fault, 0, fault_options, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }
 

@@ -4,6 +4,10 @@
 #include "pg/config.hpp"
 #include "pg/guard.hpp"
 
+extern "C" {
+#include "mb/pg_wchar.h"
+}
+
 namespace project_runs::pg {
 
 namespace {
@@ -97,6 +101,14 @@ pg_uuid_t returned_run_id() {
         if (is_null) elog(ERROR, "the new run has no id");
         return *DatumGetUUIDP(id);
     });
+}
+
+std::string clipped_text(const std::string& text, std::size_t limit) {
+    if (text.size() <= limit) return text;
+    int keep = guard([&] {
+        return pg_mbcliplen(text.data(), static_cast<int>(text.size()), static_cast<int>(limit));
+    });
+    return text.substr(0, static_cast<std::size_t>(keep)) + "...";
 }
 
 std::optional<Datum> bad_input_version(Call& call, int32 input_version) {

@@ -53,6 +53,10 @@ bool insert_first_attempt(Call& call, const RunRequest& request);
 // (RETURNING r.*).
 pg_uuid_t returned_run_id();
 
+// text cut to at most limit bytes of whole characters (the database's
+// encoding) with "..." after them; text itself when it is no longer.
+std::string clipped_text(const std::string& text, std::size_t limit);
+
 // The error result for an input version below 0, or nullopt when it is good.
 std::optional<Datum> bad_input_version(Call& call, int32 input_version);
 

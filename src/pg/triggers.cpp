@@ -15,13 +15,13 @@
 #include "pg/fault.hpp"
 #include "pg/guard.hpp"
 #include "pg/result.hpp"
+#include "pg/runs.hpp"
 #include "pg/sqlstate.hpp"
 
 extern "C" {
 #include "access/table.h"
 #include "access/tableam.h"
 #include "executor/executor.h"
-#include "mb/pg_wchar.h"
 #include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/regproc.h"
@@ -129,14 +129,8 @@ void refuse_server_column(const char* column, const std::string& run = {},
                     "Leave " + std::string(column) + " out of the statement.");
 }
 
-// An idempotency key as a message quotes it: its first 100 bytes or so (whole
-// characters), then "...".
-std::string key_for_message(const std::string& key) {
-    constexpr int shown = 100;
-    if (key.size() <= shown) return key;
-    int keep = guard([&] { return pg_mbcliplen(key.data(), static_cast<int>(key.size()), shown); });
-    return key.substr(0, static_cast<std::size_t>(keep)) + "...";
-}
+// An idempotency key as a message quotes it: its first 100 bytes or so.
+std::string key_for_message(const std::string& key) { return clipped_text(key, 100); }
 
 // Refuses a key of project_runs_generate's form that is not the new run's
 // own generation key (project_runs_create answers IDEMPOTENCY_CONFLICT first).
