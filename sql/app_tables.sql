@@ -143,8 +143,63 @@ SELECT expect_error(format('SELECT project_runs_latest(%L)', '00000000-0000-4000
     AS event_time_without_zone;
 ROLLBACK;
 
+-- So do its other objects. The status type is found through the column,
+-- whatever its name; a session that starts with the type's labels changed
+-- gets an error from every call until they are back.
+ALTER TYPE project_run_status RENAME TO run_status_renamed;
+\c
+SELECT brief(project_runs_latest('00000000-0000-4000-8000-00000000000a')) AS type_renamed;
+ALTER TYPE run_status_renamed RENAME TO project_run_status;
+ALTER TYPE project_run_status RENAME VALUE 'queued' TO 'waiting';
+\c
+SELECT expect_error(format('SELECT project_runs_latest(%L)', '00000000-0000-4000-8000-00000000000a'))
+    AS label_renamed;
+ALTER TYPE project_run_status RENAME VALUE 'waiting' TO 'queued';
+\c
+-- Rows of nulls in the settings or the step registry, once the owner drops
+-- their constraints: an error from every call, or no registered step.
+BEGIN;
+ALTER TABLE project_runs_settings ALTER COLUMN value DROP NOT NULL;
+INSERT INTO project_runs_settings VALUES ('projects_table', NULL);
+SELECT expect_error(format('SELECT project_runs_latest(%L)', '00000000-0000-4000-8000-00000000000a'))
+    AS null_setting;
+ROLLBACK;
+BEGIN;
+CREATE FUNCTION null_step(run_id uuid, input jsonb, context jsonb) RETURNS jsonb
+LANGUAGE sql AS $$ SELECT '{"registered": true}'::jsonb $$;
+ALTER TABLE project_runs_pipeline_steps DROP CONSTRAINT project_runs_pipeline_steps_pkey;
+ALTER TABLE project_runs_pipeline_steps ALTER COLUMN step DROP NOT NULL;
+INSERT INTO project_runs_pipeline_steps VALUES ('nulls.v1', NULL, 'null_step(uuid,jsonb,jsonb)');
+INSERT INTO project_inputs (project_id, version, status, input_json)
+VALUES ('00000000-0000-4000-8000-00000000000a', 950, 'final', '{"topic": "nulls"}');
+SELECT r->>'ok' AS ok, r#>>'{data,status}' AS status,
+       r#>'{data,output,summary,collect_evidence}' ? 'registered' AS registered_step_ran
+FROM project_runs_generate('00000000-0000-4000-8000-00000000000a', 950, 'nulls.v1') r;
+ROLLBACK;
+-- An aggregate of the step's signature is not a step function.
+BEGIN;
+CREATE FUNCTION agg_step_sfunc(jsonb, uuid, jsonb, jsonb) RETURNS jsonb
+LANGUAGE sql AS $$ SELECT $1 $$;
+CREATE AGGREGATE agg_step(uuid, jsonb, jsonb) (SFUNC = agg_step_sfunc, STYPE = jsonb);
+SELECT expect_error($$INSERT INTO project_runs_pipeline_steps
+                      VALUES ('agg.v1', 'collect_evidence', 'agg_step(uuid,jsonb,jsonb)')$$)
+    AS aggregate_step;
+ROLLBACK;
+
 -- All back: the session works as before.
 SELECT brief(project_runs_latest('00000000-0000-4000-8000-00000000000a')) AS latest,
        (project_runs_dashboard()->>'ok')::bool AS dashboard;
 DROP FUNCTION runs_of(uuid);
 SELECT project_runs_debug_state();
+
+-- A label added to the status type (which cannot be taken back): the
+-- triggers refuse a run moved to it, and a session that starts with it
+-- gets an error from every call.
+SELECT (project_runs_create('00000000-0000-4000-8000-00000000000a', 1, 'label.v1')->'data'->>'id')
+    AS label_run \gset
+ALTER TYPE project_run_status ADD VALUE 'cancelled';
+SELECT expect_error(format($$UPDATE project_runs SET status = 'cancelled' WHERE id = %L$$, :'label_run'))
+    AS moved_to_the_added_label;
+\c
+SELECT expect_error(format('SELECT project_runs_latest(%L)', '00000000-0000-4000-8000-00000000000a'))
+    AS after_a_label_was_added;

@@ -17,6 +17,7 @@ extern "C" {
 #include "access/xlog.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_enum.h"
+#include "catalog/pg_proc.h"
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
 #include "replication/logicalworker.h"
@@ -26,6 +27,7 @@ extern "C" {
 #include "utils/inval.h"
 #include "utils/regproc.h"
 #include "utils/rls.h"
+#include "utils/catcache.h"
 #include "utils/syscache.h"
 #include "utils/varlena.h"
 }
@@ -157,12 +159,34 @@ void read_raw_catalog(RawCatalog* raw) {
     if (!HeapTupleIsValid(class_tuple)) elog(ERROR, "cache lookup failed for project_runs");
     raw->runs_owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(class_tuple))->relowner;
     ReleaseSysCache(class_tuple);
-    raw->status_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-                                       CStringGetDatum("project_run_status"),
-                                       ObjectIdGetDatum(raw->schema_oid));
-    for (int i = 0; i < 4; i++)
-        raw->labels[i] = DatumGetObjectId(DirectFunctionCall2(
-            enum_in, CStringGetDatum(status_labels[i]), ObjectIdGetDatum(raw->status_type)));
+    // The status type is the status column's (whatever its name now), an
+    // enum of exactly the four labels the code knows.
+    AttrNumber status_attnum = get_attnum(raw->runs, "status");
+    raw->status_type =
+        status_attnum == InvalidAttrNumber ? InvalidOid : get_atttype(raw->runs, status_attnum);
+    if (!OidIsValid(raw->status_type) || get_typtype(raw->status_type) != TYPTYPE_ENUM)
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                        errmsg("column status of project_runs is not the enum project_run_status"),
+                        errhint("Give the column its type back, or reinstall the extension.")));
+    CatCList* labels =
+        SearchSysCacheList1(ENUMTYPOIDNAME, ObjectIdGetDatum(raw->status_type));
+    int label_count = labels->n_members;
+    ReleaseSysCacheList(labels);
+    for (int i = 0; i < 4; i++) {
+        HeapTuple label = SearchSysCache2(ENUMTYPOIDNAME, ObjectIdGetDatum(raw->status_type),
+                                          CStringGetDatum(status_labels[i]));
+        if (!HeapTupleIsValid(label) || label_count != 4) {
+            if (HeapTupleIsValid(label)) ReleaseSysCache(label);
+            ereport(ERROR,
+                    (errcode(ERRCODE_DATATYPE_MISMATCH),
+                     errmsg("type %s has other labels than queued, running, succeeded, failed",
+                            format_type_be(raw->status_type)),
+                     errhint("The ledger knows these four statuses only: reinstall the "
+                             "extension (after a dump) to have them back.")));
+        }
+        raw->labels[i] = reinterpret_cast<Form_pg_enum>(GETSTRUCT(label))->oid;
+        ReleaseSysCache(label);
+    }
     // The code reads these columns as the types the script gives them: a
     // table altered by its owner stops every call with an error instead.
     const Oid run_types[15] = {UUIDOID,          UUIDOID,        INT4OID,        TEXTOID,
@@ -185,6 +209,12 @@ void read_raw_catalog(RawCatalog* raw) {
     for (uint64 i = 0; i < SPI_processed && i < 8; i++) {
         raw->setting_names[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
         raw->setting_values[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+        // the table's NOT NULL constraints dropped by its owner
+        if (raw->setting_names[i] == nullptr || raw->setting_values[i] == nullptr)
+            ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+                            errmsg("project_runs_settings has a row with a null %s",
+                                   raw->setting_names[i] == nullptr ? "name" : "value"),
+                            errhint("Delete that row, and give the columns NOT NULL back.")));
         raw->setting_count++;
     }
 }
@@ -718,7 +748,8 @@ void require_step_function(Oid function) {
     int nargs;
     Oid result = get_func_signature(function, &args, &nargs);
     if (nargs != 3 || args[0] != UUIDOID || args[1] != JSONBOID || args[2] != JSONBOID ||
-        result != JSONBOID || get_func_retset(function))
+        result != JSONBOID || get_func_retset(function) ||
+        get_func_prokind(function) != PROKIND_FUNCTION)  // not an aggregate, say
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
                  errmsg("step function %s has the wrong signature", format_procedure(function)),
@@ -729,7 +760,12 @@ void require_step_function(Oid function) {
 RunStatus status_from_oid(Oid label) {
     for (int i = 0; i < 4; i++)
         if (g_catalog.status_label_oids[i] == label) return static_cast<RunStatus>(i);
-    throw std::runtime_error("unknown project_run_status label");
+    // a label added to the type by its owner
+    throw Violation(ERRCODE_DATATYPE_MISMATCH,
+                    "a run's status is none of queued, running, succeeded, failed",
+                    "",
+                    "The ledger knows these four statuses only: reinstall the extension "
+                    "(after a dump) to have them back.");
 }
 
 Oid status_to_oid(RunStatus status) {

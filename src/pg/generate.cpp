@@ -138,9 +138,13 @@ std::vector<Step> load_steps(Call& call, const std::string& pipeline_version) {
         uint64 rows =
             call.run(Statement::pipeline_steps, {text_datum(pipeline_version)}, nullptr, true);
         for (uint64 i = 0; i < rows; i++) {
-            bool null;
-            std::string name = text_string(call.value(i, 1, &null));
-            Oid function = DatumGetObjectId(call.value(i, 2, &null));
+            bool name_null, function_null;
+            Datum name_datum = call.value(i, 1, &name_null);
+            Datum function_datum = call.value(i, 2, &function_null);
+            // a row of nulls (the table's constraints dropped) registers nothing
+            if (name_null || function_null) continue;
+            std::string name = text_string(name_datum);
+            Oid function = DatumGetObjectId(function_datum);
             for (Step& step : steps)
                 if (step.name == name) step.function = function;
         }
