@@ -28,7 +28,8 @@ DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 REGRESS = setup functions bad_input metrics boundary invariants generate dashboard app_tables
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
-ISOLATION = create_race generate_race registry_change purge_race finish_race app_table_change
+ISOLATION = create_race generate_race registry_change purge_race finish_race app_table_change \
+	catalog_reload
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/results --load-extension=$(EXTENSION)
 
 EXTRA_CLEAN = results regression.diffs regression.out test/isolation/results build

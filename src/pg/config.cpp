@@ -705,7 +705,22 @@ Oid parameter_type(char code, const Catalog& c) {
 }  // namespace
 
 const Catalog& catalog() {
-    if (!g_catalog_valid) load_catalog();
+    if (g_catalog_valid) return g_catalog;
+    // Read through an SPI connection of its own: an invalidation (ANALYZE,
+    // a settings change, a grant) may be processed in the middle of a
+    // statement that runs in the caller's connection, say in a trigger
+    // fired by it that reads a TOASTed value, and a query run in that
+    // connection would free the memory of the statement still running.
+    guard([] {
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    });
+    try {
+        load_catalog();
+    } catch (...) {
+        guard([] { SPI_finish(); });
+        throw;
+    }
+    guard([] { SPI_finish(); });
     return g_catalog;
 }
 

@@ -43,10 +43,10 @@ struct Catalog {
 };
 
 // The catalog, loaded on first use and after any change to the settings
-// or the extension. Must be called with SPI connected.
+// or the extension (through an SPI connection of its own).
 const Catalog& catalog();
 
-// True when catalog() will not need SPI.
+// True when catalog() will not need to load it.
 bool catalog_is_loaded();
 
 // Changes whenever project_runs_pipeline_steps may have changed (its

@@ -21,7 +21,7 @@ public:
     Call(const Call&) = delete;
     Call& operator=(const Call&) = delete;
 
-    // Connects to SPI; the catalog may be read from then on.
+    // Connects to SPI, for the statements of the call.
     void connect();
 
     // Runs a prepared statement; returns the number of rows.

@@ -301,16 +301,6 @@ void append_event(const RunRow& row, bool has_from, RunStatus from, RunStatus to
     });
 }
 
-// The catalog, connecting to SPI only when it has to be (re)loaded.
-const Catalog& loaded_catalog(FunctionCallInfo fcinfo) {
-    if (catalog_is_loaded()) return catalog();
-    Call call(fcinfo);
-    call.connect();
-    const Catalog& cat = catalog();
-    call.finish(0);
-    return cat;
-}
-
 }  // namespace
 
 // BEFORE INSERT on project_runs: sets id, created_at and attempt, and
@@ -321,7 +311,7 @@ PR_FUNCTION(project_runs_guard_insert) {
     TriggerData* td = trigger_data(fcinfo, "project_runs_guard_insert");
     HeapTuple tuple = td->tg_trigtuple;
     TupleDesc desc = td->tg_relation->rd_att;
-    const RunColumns& c = loaded_catalog(fcinfo).runs;
+    const RunColumns& c = catalog().runs;
     maybe_inject_fault(FaultSite::trigger);
     RunRow row(tuple, desc);
     Oid relid = RelationGetRelid(td->tg_relation);
@@ -351,7 +341,7 @@ PR_FUNCTION(project_runs_guard_insert) {
 PR_FUNCTION(project_runs_guard_update) {
     TriggerData* td = trigger_data(fcinfo, "project_runs_guard_update");
     TupleDesc desc = td->tg_relation->rd_att;
-    const RunColumns& c = loaded_catalog(fcinfo).runs;
+    const RunColumns& c = catalog().runs;
     maybe_inject_fault(FaultSite::trigger);
     RunRow old_row(td->tg_trigtuple, desc);
     RunRow new_row(td->tg_newtuple, desc);
@@ -417,7 +407,7 @@ PR_FUNCTION(project_runs_guard_update) {
 PR_FUNCTION(project_runs_log_event) {
     TriggerData* td = trigger_data(fcinfo, "project_runs_log_event");
     TupleDesc desc = td->tg_relation->rd_att;
-    const RunColumns& c = loaded_catalog(fcinfo).runs;
+    const RunColumns& c = catalog().runs;
     RunRow row(td->tg_trigtuple, desc);
     Oid relid = RelationGetRelid(td->tg_relation);
     if ((is_restore_session(relid) || is_replication_apply(relid)) &&
