@@ -551,7 +551,7 @@ PR_FUNCTION(project_runs_generate) {
     }
     if (inserted)
         return execute_run(call, returned_run_id(), project_text, input, pipeline_version);
-    if (run.outcome == KeyedRun::Outcome::existing) return call.ok(run.run, false, 0);
+    if (run.outcome == KeyedRun::Outcome::existing) return call.run_result(run.run, false);
     if (run.outcome == KeyedRun::Outcome::created)
         return execute_run(call, run_id_of(run.run), project_text, input, pipeline_version);
     return call.error(ErrorCode::idempotency_conflict,

@@ -328,6 +328,31 @@ Datum Call::failed_run(ErrorCode code, std::string_view message, std::string_vie
     return finish(jsonb_from_text(text));
 }
 
+Datum Call::run_result(Datum run, bool created) {
+    // The run's status and error columns as JSON text ("" for a missing key).
+    auto field = [&](const char* key) {
+        return guard([&] {
+            Jsonb* jb = DatumGetJsonbP(run);
+            JsonbValue* v = getKeyJsonValueFromContainer(&jb->root, key, strlen(key), nullptr);
+            if (v == nullptr) return std::string();
+            if (v->type == jbvString)
+                return json_quote({v->val.string.val, static_cast<std::size_t>(v->val.string.len)});
+            if (v->type == jbvBinary)
+                return std::string(JsonbToCString(nullptr, v->val.binary.data, v->val.binary.len));
+            return std::string("null");
+        });
+    };
+    if (field("status") != "\"failed\"") return ok(run, false, created);
+    auto or_null = [](std::string text) { return text.empty() ? std::string("null") : text; };
+    std::string text = "{\"ok\": false, \"created\": ";
+    text += created ? "true" : "false";
+    text += ", \"error\": {\"code\": " + or_null(field("error_code")) +
+            ", \"message\": " + or_null(field("error_message")) +
+            ", \"detail\": " + or_null(field("error_detail")) + "}, \"data\": " +
+            jsonb_text(run) + "}";
+    return finish(jsonb_from_text(text));
+}
+
 std::string text_string(Datum value) {
     return guard([&] {
         text* t = DatumGetTextPP(value);

@@ -68,6 +68,12 @@ public:
     Datum failed_run(ErrorCode code, std::string_view message, std::string_view detail_json,
                      Datum run, bool created);
 
+    // A run (jsonb) as generate answers with it: {"ok": true, "created":
+    // created, "data": run}, or for a failed run {"ok": false, "created":
+    // created, "error": its error_code, error_message and error_detail,
+    // "data": run}.
+    Datum run_result(Datum run, bool created);
+
     // A jsonb built from JSON text in the caller's memory.
     Datum jsonb_from_text(const std::string& text) const;
 

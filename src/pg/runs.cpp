@@ -65,18 +65,24 @@ Datum text_datum(const std::string& value) {
 KeyedRun create_or_reuse(Call& call, const RunRequest& request) {
     Datum key = request.has_key ? text_datum(request.key) : (Datum)0;
     bool null;
+    bool lost = false;  // a racing session inserted the attempt this call tried to
     for (int round = 0; round < 5; round++) {
         int32 attempt = 1;
         if (request.has_key && call.run(Statement::create_lookup, {key}, nullptr, false, 1) > 0) {
             if (!same_parameters(request)) break;
             RunStatus status = status_from_oid(DatumGetObjectId(call.value(0, 1, &null)));
-            if (status != RunStatus::failed)
+            // The run holding the key; or, once another session won the
+            // insert, the run it made, even if that failed meanwhile: racing
+            // calls get one run, not one attempt each (nor, after losing
+            // every round to a new failed attempt, a conflict).
+            if (status != RunStatus::failed || lost)
                 return KeyedRun{KeyedRun::Outcome::existing, call.value(0, 6, &null)};
             attempt = DatumGetInt32(call.value(0, 2, &null)) + 1;
         }
         if (trusted_insert(call, request, Statement::create_insert, Int32GetDatum(attempt), false) == 1)
             return KeyedRun{KeyedRun::Outcome::created, call.row_jsonb()};
         if (!request.has_key) break;
+        lost = true;
     }
     return KeyedRun{};
 }

@@ -26,9 +26,10 @@ struct KeyedRun {
 
 // Looks for the run holding the key, creates a run (a new attempt when
 // every run with the key failed), and when a racing session won the insert,
-// looks again: every caller ends with the one run that holds the key. A key
-// held by a run with other parameters, or by a run the caller cannot see,
-// is a conflict. Without a key, always creates.
+// looks again: every caller ends with the one run that holds the key, or
+// the one the winner made, whatever its status. A key held by a run with
+// other parameters, or by a run the caller cannot see, is a conflict.
+// Without a key, always creates.
 KeyedRun create_or_reuse(Call& call, const RunRequest& request);
 
 // The fast path of a new key: inserts attempt 1 when the project is

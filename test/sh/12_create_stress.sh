@@ -13,6 +13,8 @@
 #      created = true.
 #   3. pgbench -c 20 hammering the same call with a third key (500 calls):
 #      one run, one created = true, every call got the same id.
+#   4. pgbench -c 20 retrying a key whose every attempt fails (500 calls):
+#      no IDEMPOTENCY_CONFLICT, attempts 1..n without a gap.
 # Runs inside scripts/test.sh's throw-away cluster (PG* variables are set).
 set -euo pipefail
 
@@ -149,6 +151,47 @@ check_eq "pgbench: rows holding the key" "1" \
     "$(psql_db -d "$db" -c "SELECT count(*) FROM project_runs WHERE idempotency_key = '$bench_key'")"
 check_eq "pgbench: every call got that row" "t" \
     "$(psql_db -d "$db" -c "SELECT bool_and((b.result->'data'->>'id')::uuid = r.id) FROM bench_results b, project_runs r WHERE r.idempotency_key = '$bench_key'")"
+
+echo "== round 4: pgbench -c 20, 500 retries of one key whose every attempt fails"
+# Each call creates (or gets) the key's run and, when it made a new attempt,
+# fails it in the same transaction: every commit leaves the key failed, so
+# every call retries, and racing calls lose the insert to a new failed
+# attempt round after round. Asserted: no call answers IDEMPOTENCY_CONFLICT,
+# the attempts run 1..n without a gap, one call created each.
+storm_key="storm-key-$$"
+psql_db -d "$db" <<SQL
+CREATE TABLE storm_results (result jsonb NOT NULL);
+CREATE FUNCTION storm_retry(k text) RETURNS jsonb LANGUAGE plpgsql AS \$f\$
+DECLARE r jsonb;
+BEGIN
+    r := project_runs_create('$project', 1, 'v1', k);
+    IF (r->>'created')::boolean THEN
+        PERFORM project_runs_set_running((r->'data'->>'id')::uuid);
+        PERFORM project_runs_set_failed((r->'data'->>'id')::uuid, 'BOOM', 'every attempt fails');
+    END IF;
+    RETURN r;
+END \$f\$;
+SQL
+cat >"$work/storm.sql" <<SQL
+INSERT INTO storm_results SELECT storm_retry('$storm_key');
+SQL
+if ! pgbench -n -c 20 -j 4 -t 25 -f "$work/storm.sql" "$db" >"$work/storm.out" 2>&1; then
+    fail "pgbench (storm) exited non-zero"
+    cat "$work/storm.out" >&2
+fi
+check_eq "storm: calls recorded" "500" "$(psql_db -d "$db" -c "SELECT count(*) FROM storm_results")"
+check_eq "storm: calls answered IDEMPOTENCY_CONFLICT" "0" \
+    "$(psql_db -d "$db" -c "SELECT count(*) FROM storm_results WHERE result->'error'->>'code' = 'IDEMPOTENCY_CONFLICT'")"
+check_eq "storm: calls with ok=true" "500" \
+    "$(psql_db -d "$db" -c "SELECT count(*) FROM storm_results WHERE (result->>'ok')::boolean")"
+check_eq "storm: attempts 1..n without a gap, all failed, one creating call each" "true|true|true" \
+    "$(psql_db -d "$db" -c "SELECT (max(attempt) = count(*))::text || '|' || bool_and(status = 'failed')::text || '|' ||
+        (count(*) = (SELECT count(*) FROM storm_results WHERE (result->>'created')::boolean))::text
+        FROM project_runs WHERE idempotency_key = '$storm_key'")"
+check_eq "storm: every call got a run of the key" "0" \
+    "$(psql_db -d "$db" -c "SELECT count(*) FROM storm_results s WHERE NOT EXISTS (SELECT 1 FROM project_runs r
+        WHERE r.id = (s.result->'data'->>'id')::uuid AND r.idempotency_key = '$storm_key')")"
+echo "   $(psql_db -d "$db" -c "SELECT count(*) FROM project_runs WHERE idempotency_key = '$storm_key'") attempts for 500 calls"
 
 if [ "$failures" -ne 0 ]; then
     echo "12_create_stress: $failures assertion(s) failed" >&2
