@@ -150,6 +150,13 @@ ALTER TYPE project_run_status RENAME TO run_status_renamed;
 \c
 SELECT brief(project_runs_latest('00000000-0000-4000-8000-00000000000a')) AS type_renamed;
 ALTER TYPE run_status_renamed RENAME TO project_run_status;
+-- (in the session that renames, at once)
+BEGIN;
+ALTER TYPE project_run_status RENAME VALUE 'queued' TO 'waiting';
+SELECT expect_error(format('SELECT project_runs_latest(%L)', '00000000-0000-4000-8000-00000000000a'))
+    AS label_renamed_here;
+ROLLBACK;
+SELECT brief(project_runs_latest('00000000-0000-4000-8000-00000000000a')) AS label_back;
 ALTER TYPE project_run_status RENAME VALUE 'queued' TO 'waiting';
 \c
 SELECT expect_error(format('SELECT project_runs_latest(%L)', '00000000-0000-4000-8000-00000000000a'))

@@ -296,6 +296,10 @@ void on_relcache_change(Datum, Oid relid) {
         g_catalog_valid = false;
 }
 
+// Forgets the catalog when an enum's labels change (the status type's may
+// have been renamed or added to): the next call checks them again.
+void on_enum_change(Datum, int, uint32) { g_catalog_valid = false; }
+
 // Clears the session flags when a transaction aborts (they are scoped, so
 // this only guards against a path that missed its scope).
 void reset_flags() {
@@ -861,22 +865,32 @@ namespace {
 // where that is not UTF-8). Errs towards true: jsonb then reads them.
 bool claims_need_jsonb(std::string_view claims) {
     bool utf8 = GetDatabaseEncoding() == PG_UTF8;
+    bool in_string = false;
     std::size_t digits = 0;
     for (std::size_t i = 0; i < claims.size(); i++) {
         char c = claims[i];
-        if (c == '\\' && i + 1 < claims.size()) {
-            digits = 0;
-            if (claims[i + 1] != 'u' || i + 5 >= claims.size()) {
-                i++;  // the escaped character
-                continue;
+        if (in_string) {
+            if (c == '"') {
+                in_string = false;
+            } else if (c == '\\' && i + 1 < claims.size()) {
+                if (claims[i + 1] != 'u' || i + 5 >= claims.size()) {
+                    i++;  // the escaped character
+                    continue;
+                }
+                unsigned long code =
+                    std::strtoul(std::string(claims.substr(i + 2, 4)).c_str(), nullptr, 16);
+                if (code == 0 || (code >= 0xD800 && code <= 0xDFFF) || (!utf8 && code > 0x7F))
+                    return true;
+                i += 5;  // u and its four hex digits
             }
-            unsigned long code =
-                std::strtoul(std::string(claims.substr(i + 2, 4)).c_str(), nullptr, 16);
-            if (code == 0 || (code >= 0xD800 && code <= 0xDFFF) || (!utf8 && code > 0x7F))
-                return true;
-            i += 5;  // u and its four hex digits
             continue;
         }
+        if (c == '"') {
+            in_string = true;
+            digits = 0;
+            continue;
+        }
+        // outside strings, an e after a digit or a point is a number's exponent
         if ((c == 'e' || c == 'E') && i > 0 &&
             (std::isdigit(static_cast<unsigned char>(claims[i - 1])) || claims[i - 1] == '.'))
             return true;
@@ -1046,6 +1060,7 @@ LedgerOwnerScope::~LedgerOwnerScope() { SetUserIdAndSecContext(saved_user_, save
 
 void register_callbacks() {
     CacheRegisterRelcacheCallback(on_relcache_change, (Datum)0);
+    CacheRegisterSyscacheCallback(ENUMOID, on_enum_change, (Datum)0);
     RegisterXactCallback(on_xact_event, nullptr);
 }
 

@@ -43,6 +43,10 @@ struct StepFailure {
     std::string message;
 };
 
+// The largest output a run keeps, as jsonb: the call's result nests it in
+// an object of its own, which jsonb allows up to 256 MB (less 1 byte).
+constexpr std::size_t max_output_bytes = std::size_t{255} << 20;
+
 // The most of a step's error message a run keeps (in error_message,
 // error_detail and its metrics): a step may raise with any text.
 constexpr std::size_t max_step_message_bytes = 2000;
@@ -362,17 +366,27 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
 
     if (!failure) {
         std::string output = pipeline::output_json(pipeline_version, input.version, outputs);
-        // An output that could exceed jsonb's limits (256 MB of elements,
-        // which text under 32 MB cannot reach) is converted in a
-        // subtransaction that writes nothing (no XID): if it fails, the last
-        // step fails with its SQLSTATE, and the run is recorded as failed.
+        // An output that could exceed jsonb's limits (256 MB of elements;
+        // jsonb takes at most about 6 bytes per byte of text, so text under
+        // 16 MB cannot) is converted in a subtransaction that writes nothing
+        // (no XID): if it fails, the last step fails with its SQLSTATE, and
+        // the run is recorded as failed.
         Datum output_jsonb = 0;
-        if (output.size() < (std::size_t{32} << 20) && !fault_is_set(FaultSite::output)) {
+        if (output.size() < (std::size_t{16} << 20) && !fault_is_set(FaultSite::output)) {
             output_jsonb = call.jsonb_from_text(output);
         } else {
             failure = in_subtransaction([&] {
                 maybe_inject_fault(FaultSite::output);
                 output_jsonb = call.jsonb_from_text(output);
+                // the call's result holds the run, output and all, in one
+                // more object: leave room for the run's other columns
+                if (guard([&] { return VARSIZE_ANY(DatumGetPointer(output_jsonb)); }) >
+                    max_output_bytes)
+                    throw Violation(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                                    "the output takes more than " +
+                                        std::to_string(max_output_bytes >> 20) +
+                                        " MB as jsonb, which leaves no room for the call's "
+                                        "result");
             });
         }
         if (!failure) {
