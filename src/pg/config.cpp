@@ -931,29 +931,8 @@ std::optional<std::string> sub_by_jsonb(const std::string& claims) {
     if (guard([] { return IsInParallelMode(); })) {
         sub = guard([&] { return sub_of_jsonb_text(text); });
     } else {
-        MemoryContext context = CurrentMemoryContext;
-        ResourceOwner owner = CurrentResourceOwner;
         char* volatile read = nullptr;
-        ErrorData* volatile error = nullptr;
-        guard([] { BeginInternalSubTransaction(nullptr); });
-        MemoryContextSwitchTo(context);
-        PG_TRY();
-        {
-            read = sub_of_jsonb_text(text);
-            ReleaseCurrentSubTransaction();
-            MemoryContextSwitchTo(context);
-            CurrentResourceOwner = owner;
-        }
-        PG_CATCH();
-        {
-            MemoryContextSwitchTo(context);
-            error = CopyErrorData();
-            FlushErrorState();
-            RollbackAndReleaseCurrentSubTransaction();
-            MemoryContextSwitchTo(context);
-            CurrentResourceOwner = owner;
-        }
-        PG_END_TRY();
+        ErrorData* error = in_subtransaction([&] { read = sub_of_jsonb_text(text); });
         if (error != nullptr) {
             int category = ERRCODE_TO_CATEGORY(error->sqlerrcode);
             if (category == ERRCODE_INSUFFICIENT_RESOURCES ||

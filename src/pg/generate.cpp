@@ -51,44 +51,15 @@ constexpr std::size_t max_output_bytes = std::size_t{255} << 20;
 // error_detail and its metrics): a step may raise with any text.
 constexpr std::size_t max_step_message_bytes = 2000;
 
-// Runs f in a subtransaction. A Postgres ERROR or C++ exception inside
-// rolls the subtransaction back and is returned as a failure (a Violation
-// with its own SQLSTATE, any other C++ exception as XX000); the caller's
-// transaction goes on. Subtransactions that write nothing take no XID, so
-// thousands of them in one transaction do not overflow the subxid cache.
+// Runs f in a subtransaction (pg::in_subtransaction). A Postgres ERROR or
+// C++ exception inside rolls it back and is returned as a failure (a
+// Violation with its own SQLSTATE, any other C++ exception as XX000); the
+// caller's transaction goes on.
 template <typename F>
-std::optional<StepFailure> in_subtransaction(F&& f) {
-    MemoryContext context = CurrentMemoryContext;
-    ResourceOwner owner = CurrentResourceOwner;
-    ErrorData* volatile pg_error = nullptr;
-    std::exception_ptr cpp_error;
-    guard([] { BeginInternalSubTransaction(nullptr); });
-    MemoryContextSwitchTo(context);
-    PG_TRY();
-    {
-        try {
-            f();
-        } catch (...) {
-            cpp_error = std::current_exception();
-        }
-        if (cpp_error)
-            RollbackAndReleaseCurrentSubTransaction();
-        else
-            ReleaseCurrentSubTransaction();
-        MemoryContextSwitchTo(context);
-        CurrentResourceOwner = owner;
-    }
-    PG_CATCH();
-    {
-        MemoryContextSwitchTo(context);
-        pg_error = CopyErrorData();
-        FlushErrorState();
-        RollbackAndReleaseCurrentSubTransaction();
-        MemoryContextSwitchTo(context);
-        CurrentResourceOwner = owner;
-    }
-    PG_END_TRY();
-    if (pg_error != nullptr) {
+std::optional<StepFailure> step_in_subtransaction(F&& f) {
+    try {
+        ErrorData* pg_error = in_subtransaction(std::forward<F>(f));
+        if (pg_error == nullptr) return std::nullopt;
         StepFailure failure;
         failure.sqlstate = unpack_sql_state(pg_error->sqlerrcode);
         failure.message =
@@ -96,24 +67,18 @@ std::optional<StepFailure> in_subtransaction(F&& f) {
                          max_step_message_bytes);
         guard([&] { FreeErrorData(pg_error); });
         return failure;
+    } catch (const pg::Error& e) {
+        StepFailure failure;
+        failure.sqlstate = unpack_sql_state(e.sqlerrcode());
+        failure.message = clipped_text(e.what(), max_step_message_bytes);
+        return failure;
+    } catch (const Violation& e) {
+        return StepFailure{ErrorCode::step_failed, unpack_sql_state(e.sqlstate()),
+                           clipped_text(e.what(), max_step_message_bytes)};
+    } catch (const std::exception& e) {
+        return StepFailure{ErrorCode::step_failed, "XX000",
+                           clipped_text(e.what(), max_step_message_bytes)};
     }
-    if (cpp_error) {
-        try {
-            std::rethrow_exception(cpp_error);
-        } catch (const pg::Error& e) {
-            StepFailure failure;
-            failure.sqlstate = unpack_sql_state(e.sqlerrcode());
-            failure.message = clipped_text(e.what(), max_step_message_bytes);
-            return failure;
-        } catch (const Violation& e) {
-            return StepFailure{ErrorCode::step_failed, unpack_sql_state(e.sqlstate()),
-                               clipped_text(e.what(), max_step_message_bytes)};
-        } catch (const std::exception& e) {
-            return StepFailure{ErrorCode::step_failed, "XX000",
-                               clipped_text(e.what(), max_step_message_bytes)};
-        }
-    }
-    return std::nullopt;
 }
 
 // A pipeline step as the run executes it: built in, or a SQL function the
@@ -312,7 +277,7 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
             context += "}}";
             Oid function = steps[i].function;
             // (the context too: the steps' outputs may exceed jsonb's limits)
-            failure = in_subtransaction([&] {
+            failure = step_in_subtransaction([&] {
                 Datum context_jsonb = call.jsonb_from_text(context);
                 output = call_registered_step(call, function, id, input.datum, context_jsonb);
                 require_still_running(call, run_id);
@@ -375,7 +340,7 @@ Datum execute_run(Call& call, const pg_uuid_t& run_id, const std::string& projec
         if (output.size() < (std::size_t{16} << 20) && !fault_is_set(FaultSite::output)) {
             output_jsonb = call.jsonb_from_text(output);
         } else {
-            failure = in_subtransaction([&] {
+            failure = step_in_subtransaction([&] {
                 maybe_inject_fault(FaultSite::output);
                 output_jsonb = call.jsonb_from_text(output);
                 // the call's result holds the run, output and all, in one

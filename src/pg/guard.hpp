@@ -101,6 +101,50 @@ auto guard(F&& f) -> decltype(f()) {
     if constexpr (!std::is_void_v<Result>) return std::move(*result);
 }
 
+// Runs f in an internal subtransaction. A Postgres ERROR inside rolls it
+// back and is returned (palloc'd in the caller's memory context: free it
+// with FreeErrorData); a C++ exception rolls it back and is rethrown;
+// otherwise it is released and nullptr returned. The caller's memory
+// context and resource owner are current again either way, and what f
+// allocated there survives. A subtransaction that writes nothing takes no
+// XID, so thousands of them in one transaction do not overflow the subxid
+// cache. Nothing in f may hold C++ objects across a call that raises.
+template <typename F>
+ErrorData* in_subtransaction(F&& f) {
+    MemoryContext context = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    ErrorData* volatile pg_error = nullptr;
+    std::exception_ptr cpp_error;
+    guard([] { BeginInternalSubTransaction(nullptr); });
+    MemoryContextSwitchTo(context);
+    PG_TRY();
+    {
+        try {
+            f();
+        } catch (...) {
+            cpp_error = std::current_exception();
+        }
+        if (cpp_error)
+            RollbackAndReleaseCurrentSubTransaction();
+        else
+            ReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(context);
+        CurrentResourceOwner = owner;
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(context);
+        pg_error = CopyErrorData();
+        FlushErrorState();
+        RollbackAndReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(context);
+        CurrentResourceOwner = owner;
+    }
+    PG_END_TRY();
+    if (cpp_error) std::rethrow_exception(cpp_error);
+    return pg_error;
+}
+
 // Calls impl(fcinfo) and turns any exception into a Postgres ERROR once
 // the catch blocks are left.
 template <Datum (*Impl)(FunctionCallInfo)>

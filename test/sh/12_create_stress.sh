@@ -131,16 +131,22 @@ assert_race "$key" r2 "2" "2" || true
 check_eq "r2: no orphan events" "0" \
     "$(psql_db -d "$db" -c "SELECT count(*) FROM project_run_events e WHERE NOT EXISTS (SELECT 1 FROM project_runs r WHERE r.id = e.run_id)")"
 
+# pgbench_500 TABLE SQL: runs the statement SQL 500 times from 20 clients
+# (25 each) and checks that TABLE recorded 500 results.
+pgbench_500() {
+    local table="$1"
+    printf '%s\n' "$2" >"$work/$table.sql"
+    if ! pgbench -n -c 20 -j 4 -t 25 -f "$work/$table.sql" "$db" >"$work/$table.out" 2>&1; then
+        fail "pgbench ($table) exited non-zero"
+        cat "$work/$table.out" >&2
+    fi
+    check_eq "$table: calls recorded" "500" "$(psql_db -d "$db" -c "SELECT count(*) FROM $table")"
+}
+
 echo "== round 3: pgbench -c 20, 500 calls with one key"
 bench_key="bench-key-$$"
-cat >"$work/bench.sql" <<SQL
-INSERT INTO bench_results SELECT project_runs_create('$project', 1, 'v1', '$bench_key');
-SQL
-if ! pgbench -n -c 20 -j 4 -t 25 -f "$work/bench.sql" "$db" >"$work/bench.out" 2>&1; then
-    fail "pgbench exited non-zero"
-    cat "$work/bench.out" >&2
-fi
-check_eq "pgbench: calls recorded" "500" "$(psql_db -d "$db" -c "SELECT count(*) FROM bench_results")"
+pgbench_500 bench_results \
+    "INSERT INTO bench_results SELECT project_runs_create('$project', 1, 'v1', '$bench_key');"
 check_eq "pgbench: calls with ok=true" "500" \
     "$(psql_db -d "$db" -c "SELECT count(*) FROM bench_results WHERE (result->>'ok')::boolean")"
 check_eq "pgbench: calls with created=true" "1" \
@@ -172,14 +178,7 @@ BEGIN
     RETURN r;
 END \$f\$;
 SQL
-cat >"$work/storm.sql" <<SQL
-INSERT INTO storm_results SELECT storm_retry('$storm_key');
-SQL
-if ! pgbench -n -c 20 -j 4 -t 25 -f "$work/storm.sql" "$db" >"$work/storm.out" 2>&1; then
-    fail "pgbench (storm) exited non-zero"
-    cat "$work/storm.out" >&2
-fi
-check_eq "storm: calls recorded" "500" "$(psql_db -d "$db" -c "SELECT count(*) FROM storm_results")"
+pgbench_500 storm_results "INSERT INTO storm_results SELECT storm_retry('$storm_key');"
 check_eq "storm: calls answered IDEMPOTENCY_CONFLICT" "0" \
     "$(psql_db -d "$db" -c "SELECT count(*) FROM storm_results WHERE result->'error'->>'code' = 'IDEMPOTENCY_CONFLICT'")"
 check_eq "storm: calls with ok=true" "500" \
