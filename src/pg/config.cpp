@@ -309,6 +309,9 @@ void reset_flags() {
 
 void on_xact_event(XactEvent event, void*) {
     if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) reset_flags();
+    if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+        event == XACT_EVENT_PREPARE)
+        forget_restore_inserts();
 }
 
 // The OID of schema.table, or InvalidOid.

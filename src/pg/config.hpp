@@ -42,6 +42,10 @@ struct Catalog {
     unsigned generation = 0;  // bumped on every reload; plans follow it
 };
 
+// Forgets the ids the insert trigger kept for a restore session's ordinary
+// inserts (triggers.cpp); called at the end of every transaction.
+void forget_restore_inserts();
+
 // The catalog, loaded on first use and after any change to the settings
 // or the extension (through an SPI connection of its own).
 const Catalog& catalog();

@@ -111,7 +111,9 @@ bool same_value(const RunRow& a, const RunRow& b, AttrNumber column, TupleDesc d
 }
 
 // Ids of runs inserted the ordinary way in a restore session, whose insert
-// events must still be written.
+// events must still be written. Emptied at the end of every transaction:
+// a row the BEFORE trigger saw but that was never inserted (ON CONFLICT DO
+// NOTHING, an error after the trigger) leaves its id behind.
 std::unordered_set<std::string>& ordinary_inserts_in_restore() {
     static std::unordered_set<std::string> ids;
     return ids;
@@ -302,6 +304,8 @@ void append_event(const RunRow& row, bool has_from, RunStatus from, RunStatus to
 }
 
 }  // namespace
+
+void project_runs::pg::forget_restore_inserts() { ordinary_inserts_in_restore().clear(); }
 
 // BEFORE INSERT on project_runs: sets id, created_at and attempt, and
 // refuses anything but a queued run of an existing project. A restore
