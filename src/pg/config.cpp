@@ -323,13 +323,19 @@ Oid lookup_table(const std::string& schema, const std::string& table) {
     });
 }
 
-// generate's key <project>:<input version>:<pipeline version> as SQL, and
-// the newest run holding it as the lateral r (all columns).
+// generate's key <project>:<input version>:<pipeline version> as SQL (k),
+// and the newest run holding it as the lateral r (all columns). The key is
+// made in a subquery of its own that the planner keeps (OFFSET 0): under
+// row-level security PostgreSQL tests the policy before any condition that
+// is not leakproof, and the casts to text that make the key are not, so a
+// key made inside the run's lookup could not use the key's index: the
+// lookup read every run the user may see.
 #define RUN_HOLDING_KEY(version, pipeline)                                                    \
+    "CROSS JOIN LATERAL (SELECT p.id::pg_catalog.text OPERATOR(pg_catalog.||) ':' "            \
+    "OPERATOR(pg_catalog.||) " version "::pg_catalog.text OPERATOR(pg_catalog.||) ':' "         \
+    "OPERATOR(pg_catalog.||) " pipeline " AS key OFFSET 0) k "                                 \
     "LEFT JOIN LATERAL (SELECT y.* FROM {s}.project_runs y "                                   \
-    "WHERE y.idempotency_key OPERATOR(pg_catalog.=) (p.id::pg_catalog.text "                   \
-    "OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) " version "::pg_catalog.text "         \
-    "OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) " pipeline ") "                       \
+    "WHERE y.idempotency_key OPERATOR(pg_catalog.=) k.key "                                    \
     "ORDER BY y.attempt DESC LIMIT 1) r ON true "
 
 // generate's input statements, with the run holding the key (run_columns
