@@ -46,9 +46,9 @@
 #          connection pool keeps it (the warm-up's calls left out, the p99
 #          of every 10 s shown), target p99 < 2 ms; the plans of the
 #          function's statements (auto_explain).
-#   rls    project_runs_latest/list/dashboard as authenticated (RLS) vs
-#          service_role (BYPASSRLS) on 1 user x 100 projects x 10,000 runs;
-#          target ratio <= 1.2.
+#   rls    project_runs_latest/list/dashboard and generate's repeat call as
+#          authenticated (RLS) vs service_role (BYPASSRLS) on 1 user x 100
+#          projects x 10,000 runs; target ratio <= 1.2.
 #
 # Options:
 #   --skip-build   do not install dependencies, build or install (use the
@@ -1183,6 +1183,20 @@ bench_rls() {
             return 1
         fi
     done
+    # The run generate's repeat call answers, one per project.
+    check="$(psql_db "$RLS_DB" -c "SELECT count(*) FILTER (WHERE r ->> 'ok' = 'true')
+        FROM generate_series(0, $n - 1) p, LATERAL (SELECT project_runs_generate(bench_project(p)) AS r) g")" ||
+        return 1
+    if [ "$check" != "$n" ]; then
+        say "rls: generate made $check runs for the $n projects"
+        return 1
+    fi
+    check="$(as_role "$RLS_DB" authenticated "$auth_claims" \
+        "SELECT project_runs_generate(bench_project(3)) ->> 'created'")" || return 1
+    if [ "$check" != false ]; then
+        say "rls: generate's repeat call as the user answers created = '$check', not false"
+        return 1
+    fi
     check="$(as_role "$RLS_DB" authenticated "$(psql_db "$RLS_DB" -c "SELECT bench_claims(1)")" \
         "SELECT project_runs_list(bench_project(3)) -> 'error' ->> 'code'")" || return 1
     if [ "$check" != PROJECT_NOT_FOUND ]; then
@@ -1192,7 +1206,7 @@ bench_rls() {
     say "rls: ${BENCH_RLS_ROUNDS} round(s) per function and role, 1 client," \
         "${BENCH_WARMUP}s warm-up + ${BENCH_RLS_DURATION}s each"
     local -A tps cms cpu oth
-    for fn in latest list dashboard; do
+    for fn in latest list dashboard generate; do
         for ((round = 1; round <= BENCH_RLS_ROUNDS; round++)); do
             if ((round % 2)); then order=(authenticated service_role); else order=(service_role authenticated); fi
             for v in "${order[@]}"; do
@@ -1217,11 +1231,12 @@ bench_rls() {
     report "$(printf '  %-22s %8s %8s %6s   %7s %7s %6s   %7s %7s %6s  %6s' "function" "auth" "service" "ratio" \
         "auth" "service" "ratio" "auth" "service" "ratio" "load")"
     local s r_t r_c r_u worst=0 label
-    for fn in latest list dashboard; do
+    for fn in latest list dashboard generate; do
         case "$fn" in
             latest) label="project_runs_latest" ;;
             list) label="project_runs_list (50)" ;;
             dashboard) label="project_runs_dashboard" ;;
+            generate) label="generate (repeat call)" ;;
         esac
         # shellcheck disable=SC2086
         {
@@ -1238,7 +1253,7 @@ bench_rls() {
     done
     report "   ratio = authenticated / service_role (tx/s: service / authenticated); target <= 1.2 on the"
     report "   call: worst $worst -> $(ok_if "$worst <= 1.2" "OVER 1.2")"
-    for fn in latest list dashboard; do
+    for fn in latest list dashboard generate; do
         report "   rounds, $fn call ms (auth | service): ${cms[$fn,authenticated]}| ${cms[$fn,service_role]}"
     done
 }
