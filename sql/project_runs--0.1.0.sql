@@ -92,7 +92,12 @@ COMMENT ON TABLE @extschema@.project_runs_pipeline_steps IS
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.project_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.project_run_events', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.project_runs_settings', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.project_runs_pipeline_steps', '');
+-- A registered step whose function was dropped is not dumped: the OID its
+-- row keeps means nothing (or another function) in the restored database,
+-- and a restore would refuse the row, and the registry's other rows with it.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.project_runs_pipeline_steps',
+    'WHERE EXISTS (SELECT FROM pg_catalog.pg_proc p '
+    'WHERE p.oid OPERATOR(pg_catalog.=) "function"::pg_catalog.oid)');
 
 -- Triggers. They fire ALWAYS, so that session_replication_role = replica
 -- does not switch them off.

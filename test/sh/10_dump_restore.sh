@@ -5,7 +5,8 @@
 # project, and runs in every state: queued, running (with metrics),
 # succeeded (output + metrics), failed from queued and from running (error
 # code, message, detail), a failed first attempt with its retry (attempt 2),
-# and a failed run with no input version; plus a project_runs_settings row.
+# and a failed run with no input version; plus a project_runs_settings row,
+# and three registered pipeline steps, one of whose function is then dropped.
 # Then, for each way of moving a database:
 #   custom  pg_dump -Fc | pg_restore          (into a fresh database)
 #   jobs    pg_dump -Fc | pg_restore -j 4     (parallel restore)
@@ -24,7 +25,9 @@
 #   (created false; for the retried key: its attempt 2), a key held only by
 #   a failed run gets attempt 2, a run for an unknown project is refused,
 #   project_runs_create / set_running / set_succeeded work on new and
-#   restored runs and append exactly the expected events.
+#   restored runs and append exactly the expected events; the registry
+#   holds the two live steps, and not the one whose function was dropped
+#   (whose OID means nothing there; restoring it failed the registry's COPY).
 # Runs inside scripts/test.sh's throw-away cluster (PG* variables are set).
 set -euo pipefail
 
@@ -54,6 +57,16 @@ INSERT INTO projects (id, user_id, name)
     VALUES ('$project', '00000000-0000-4000-8000-0000000000aa', 'dump me');
 INSERT INTO project_inputs (project_id, version, status, input_json)
     VALUES ('$project', 1, 'final', '{"topic": "restore"}');
+CREATE SCHEMA steps;
+CREATE FUNCTION steps.collect(run_id uuid, input jsonb, context jsonb) RETURNS jsonb
+    LANGUAGE sql AS \$\$ SELECT '{"evidence": []}'::jsonb \$\$;
+CREATE FUNCTION steps.gone(run_id uuid, input jsonb, context jsonb) RETURNS jsonb
+    LANGUAGE sql AS \$\$ SELECT '{}'::jsonb \$\$;
+INSERT INTO project_runs_pipeline_steps VALUES
+    ('v2', 'collect_evidence', 'steps.collect(uuid,jsonb,jsonb)'),
+    ('v2', 'generate_opportunities', 'steps.gone(uuid,jsonb,jsonb)'),
+    ('v3', 'validate_inputs', 'steps.collect(uuid,jsonb,jsonb)');
+DROP FUNCTION steps.gone(uuid, jsonb, jsonb);
 SQL
 
 runs_in_every_state "$src" "$project"
@@ -63,6 +76,10 @@ check_eq "source: runs by status" "failed:4 queued:2 running:1 succeeded:1" \
 check_eq "source: retry has attempt 2" "2" \
     "$(psql_db -d "$src" -c "SELECT attempt FROM project_runs WHERE id = '$retry2'")"
 check_eq "source: events" "16" "$(psql_db -d "$src" -c "SELECT count(*) FROM project_run_events")"
+registry_sql="SELECT string_agg(pipeline_version || ' ' || step || ' ' || function::text, ', ' ORDER BY pipeline_version, step) FROM project_runs_pipeline_steps"
+check_eq "source: registered steps, one of a dropped function" \
+    "v2 collect_evidence steps.collect(uuid,jsonb,jsonb), v2 generate_opportunities OID, v3 validate_inputs steps.collect(uuid,jsonb,jsonb)" \
+    "$(psql_db -d "$src" -c "$registry_sql" | sed 's/generate_opportunities [0-9]*/generate_opportunities OID/')"
 
 # fingerprint DB: md5 of every row of the ledger's tables, one per table.
 fingerprint() {
@@ -174,6 +191,9 @@ assert_rules() {
         "$(psql_db -d "$db" -c "SELECT string_agg(coalesce(from_status::text, 'null') || '>' || to_status, ',' ORDER BY at, to_status) FROM project_run_events WHERE run_id = '$id'")"
     check_eq "$db: the set_running result refuses a second start on a succeeded run" "ILLEGAL_TRANSITION" \
         "$(psql_db -d "$db" -c "SELECT project_runs_set_running('$succeeded')->'error'->>'code'")"
+    check_eq "$db: the registry's live steps, not the one of a dropped function" \
+        "v2 collect_evidence steps.collect(uuid,jsonb,jsonb), v3 validate_inputs steps.collect(uuid,jsonb,jsonb)" \
+        "$(psql_db -d "$db" -c "$registry_sql")"
     check_eq "$db: the restored settings are in force" "public.projects" \
         "$(psql_db -d "$db" -c "SELECT value FROM project_runs_settings WHERE name = 'projects_table'")"
     check_eq "$db: a run for an unknown project is refused (PROJECT_NOT_FOUND)" "PROJECT_NOT_FOUND" \
