@@ -65,6 +65,11 @@ CREATE UNIQUE INDEX project_run_events_run_status_idx
     ON @extschema@.project_run_events (run_id, to_status);
 ALTER TABLE @extschema@.project_run_events
     REPLICA IDENTITY USING INDEX project_run_events_run_status_idx;
+-- The policy finds a user's events by project: without this index, a read
+-- of the events that names no run (PostgREST's GET /project_run_events,
+-- filtered by project or not at all) scanned every tenant's events. A
+-- project's events share the key, so the index deduplicates them.
+CREATE INDEX project_run_events_project_idx ON @extschema@.project_run_events (project_id);
 
 -- Where the application's tables live, when not in this schema. Written by
 -- the extension's owner only.
