@@ -269,6 +269,7 @@ CREATE FUNCTION @extschema@.project_runs_debug_state()
     RETURNS jsonb AS 'MODULE_PATHNAME', 'project_runs_debug_state' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.project_runs_debug_state() IS
 $$Diagnostics of the C++ boundary: objects of failed frames still alive (0) and session flags (false).$$;
+REVOKE ALL ON FUNCTION @extschema@.project_runs_debug_state() FROM PUBLIC;
 
 -- Every session reads where the application's tables are; only the owner
 -- writes it.
@@ -307,7 +308,8 @@ CREATE POLICY project_run_events_select ON @extschema@.project_run_events FOR SE
 -- has: authenticated and service_role read and write runs (the triggers
 -- decide what a write may do) and read events (the trigger appends them);
 -- anon gets nothing on the tables (its calls answer NOT_FOUND); nobody but
--- the owner deletes, truncates or calls project_runs_purge.
+-- the owner deletes, truncates or calls project_runs_purge (or the test
+-- diagnostics project_runs_debug_state).
 REVOKE ALL ON @extschema@.project_runs FROM PUBLIC;
 REVOKE ALL ON @extschema@.project_run_events FROM PUBLIC;
 DO $grants$
@@ -318,7 +320,8 @@ BEGIN
         IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) supabase_role) THEN
             EXECUTE pg_catalog.format('REVOKE ALL ON TABLE @extschema@.project_runs, @extschema@.project_run_events, '
                 '@extschema@.project_runs_settings, @extschema@.project_runs_pipeline_steps FROM %I', supabase_role);
-            EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION @extschema@.project_runs_purge(uuid) FROM %I', supabase_role);
+            EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION @extschema@.project_runs_purge(uuid), '
+                '@extschema@.project_runs_debug_state() FROM %I', supabase_role);
             IF supabase_role OPERATOR(pg_catalog.<>) 'anon' THEN
                 EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON TABLE @extschema@.project_runs TO %I', supabase_role);
                 EXECUTE pg_catalog.format('GRANT SELECT ON TABLE @extschema@.project_run_events TO %I', supabase_role);

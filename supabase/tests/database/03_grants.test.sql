@@ -51,7 +51,7 @@ CREATE FUNCTION pg_temp.extension_functions() RETURNS SETOF regprocedure LANGUAG
     JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'project_runs'
 $f$;
 
-SELECT plan(69);
+SELECT plan(70);
 
 -- ---------------------------------------------------------------------------
 -- Table privileges: exactly these, although Supabase's default privileges
@@ -93,6 +93,9 @@ SELECT is(has_function_privilege('authenticated', 'project_runs_purge(uuid)', 'E
 SELECT is(has_function_privilege('service_role', 'project_runs_purge(uuid)', 'EXECUTE'), false, 'service_role: no EXECUTE on project_runs_purge');
 SELECT is(has_function_privilege('public', 'project_runs_purge(uuid)', 'EXECUTE'), false, 'PUBLIC: no EXECUTE on project_runs_purge');
 SELECT is(has_function_privilege(current_user, 'project_runs_purge(uuid)', 'EXECUTE'), true, 'the owner may EXECUTE project_runs_purge');
+SELECT is((SELECT array_agg(r ORDER BY r) FROM unnest(ARRAY['anon', 'authenticated', 'service_role', 'public']) r
+           WHERE has_function_privilege(r, 'project_runs_debug_state()', 'EXECUTE')), NULL,
+          'no API role (nor PUBLIC) may EXECUTE the test diagnostics project_runs_debug_state');
 SELECT is((SELECT proowner::regrole::text FROM pg_proc WHERE oid = 'project_runs_purge(uuid)'::regprocedure), current_user::text,
           'project_runs_purge is owned by the role that created the extension');
 SELECT is((SELECT array_agg(f::text ORDER BY f::text) FROM unnest(ARRAY[
