@@ -466,9 +466,9 @@ const StatementText statement_texts[] = {
     // run's columns from the third column on
     {Statement::generate_latest_input,
      GENERATE_LATEST_INPUT(", r.*", RUN_HOLDING_KEY("i.version", "$3")), "uut"},
-    // both without the run, for a caller who may not read project_runs (the
-    // pipeline version is then unused); run_holding_key reads it as the
-    // ledger's owner
+    // both without the run, for a caller under row-level security or who
+    // may not read project_runs (the pipeline version is then unused);
+    // run_holding_key reads it as the ledger's owner
     {Statement::generate_input_version_alone, GENERATE_INPUT_VERSION("", ""), "uuit"},
     {Statement::generate_latest_input_alone, GENERATE_LATEST_INPUT("", ""), "uut"},
     {Statement::run_holding_key,

@@ -431,14 +431,18 @@ PR_FUNCTION(project_runs_generate) {
     // newest final one.
     CallerScope scope = caller_scope();
     if (scope.kind == Scope::none) return project_not_found(call, project_id);
-    // That statement also reads the run holding the key, as the caller. A
-    // caller who may not read project_runs (Supabase's anon with a user's
-    // claims) learns first whether the project is there for it, then reads
-    // the input alone, and the run holding the key is read as the ledger's
-    // owner, like the run's own statements below.
+    // For a role that bypasses row-level security, that statement also
+    // reads the run holding the key. Under the policy, that read would test
+    // it again (its list of the user's projects is a query of its own)
+    // though the statement has just found the project is the caller's: the
+    // statement reads the input alone, and the run holding the key is read
+    // as the ledger's owner, like the run's own statements below. A caller
+    // who may not read project_runs (Supabase's anon with a user's claims)
+    // learns first whether the project is there for it.
     bool runs_readable = may_read_runs();
     if (!runs_readable && !project_visible(call, project_id, scope, false))
         return project_not_found(call, project_id);
+    bool holder_with_input = runs_readable && scope.kind == Scope::all;
     std::string project_text = uuid_text(project_id);
     Datum project = UUIDPGetDatum(&project_id);
     Datum user = UUIDPGetDatum(&scope.user);
@@ -449,8 +453,8 @@ PR_FUNCTION(project_runs_generate) {
     int run_first;  // 0-based column where the run holding the key starts
     if (requested) {
         char nulls[] = {' ', user_null, ' ', ' ', '\0'};
-        if (call.run(runs_readable ? Statement::generate_input_version
-                                   : Statement::generate_input_version_alone,
+        if (call.run(holder_with_input ? Statement::generate_input_version
+                                       : Statement::generate_input_version_alone,
                      {project, user, Int32GetDatum(requested_version), pipeline}, nulls, false,
                      1) == 0)
             return project_not_found(call, project_id);
@@ -473,8 +477,8 @@ PR_FUNCTION(project_runs_generate) {
         input.version = requested_version;
     } else {
         char nulls[] = {' ', user_null, ' ', '\0'};
-        if (call.run(runs_readable ? Statement::generate_latest_input
-                                   : Statement::generate_latest_input_alone,
+        if (call.run(holder_with_input ? Statement::generate_latest_input
+                                       : Statement::generate_latest_input_alone,
                      {project, user, pipeline}, nulls, false, 1) == 0)
             return project_not_found(call, project_id);
         run_first = 2;
@@ -508,7 +512,7 @@ PR_FUNCTION(project_runs_generate) {
     // The run that holds the key, read with the input: the same project,
     // input and pipeline version, not failed: the call's answer, nothing runs.
     bool holder_read = true;
-    if (!runs_readable) {
+    if (!holder_with_input) {
         LedgerOwnerScope owner;
         holder_read = call.run(Statement::run_holding_key, {text_datum(request.key)}, nullptr,
                                false, 1) == 1;
