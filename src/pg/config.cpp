@@ -323,19 +323,18 @@ Oid lookup_table(const std::string& schema, const std::string& table) {
     });
 }
 
-// generate's key <project>:<input version>:<pipeline version> as SQL (k),
-// and the newest run holding it as the lateral r (all columns). The key is
-// made in a subquery of its own that the planner keeps (OFFSET 0): under
-// row-level security PostgreSQL tests the policy before any condition that
-// is not leakproof, and the casts to text that make the key are not, so a
-// key made inside the run's lookup could not use the key's index: the
-// lookup read every run the user may see.
+// generate's key <project>:<input version>:<pipeline version> as SQL, and
+// the newest run holding it as the lateral r (all columns). Only for a
+// caller outside row-level security: under a policy, PostgreSQL tests the
+// policy before any condition that is not leakproof, and the casts to text
+// that make the key are not, so the lookup could not use the key's index
+// and read every run the user may see (generate then reads the run apart,
+// with run_holding_key).
 #define RUN_HOLDING_KEY(version, pipeline)                                                    \
-    "CROSS JOIN LATERAL (SELECT p.id::pg_catalog.text OPERATOR(pg_catalog.||) ':' "            \
-    "OPERATOR(pg_catalog.||) " version "::pg_catalog.text OPERATOR(pg_catalog.||) ':' "         \
-    "OPERATOR(pg_catalog.||) " pipeline " AS key OFFSET 0) k "                                 \
     "LEFT JOIN LATERAL (SELECT y.* FROM {s}.project_runs y "                                   \
-    "WHERE y.idempotency_key OPERATOR(pg_catalog.=) k.key "                                    \
+    "WHERE y.idempotency_key OPERATOR(pg_catalog.=) (p.id::pg_catalog.text "                   \
+    "OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) " version "::pg_catalog.text "         \
+    "OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) " pipeline ") "                       \
     "ORDER BY y.attempt DESC LIMIT 1) r ON true "
 
 // generate's input statements, with the run holding the key (run_columns
@@ -452,8 +451,9 @@ const StatementText statement_texts[] = {
      "AND p.user_id OPERATOR(pg_catalog.=) $2",
      "uu"},
     // generate's project check, input and run lookup in one statement (read
-    // as the caller): no row when the project is not visible ($2: the
-    // caller's user id under row-level security, else null); else the
+    // as the caller, who is outside row-level security: $2 is null here, and
+    // the caller's user id in the _alone forms below): no row when the
+    // project is not visible; else the
     // requested version ($3), a final row first (of several rows of one
     // version, the newest by created_at where the table has it), with null columns when the
     // project has no such input; then the newest run holding the key
