@@ -85,9 +85,14 @@ SELECT project_runs_list(:alpha, -5)->'error' AS error;
 SELECT brief(project_runs_list(:alpha, 1000)) AS at_the_limit;
 
 -- In a read-only transaction (BEGIN READ ONLY, a hot standby) the reading
--- functions answer; a call that has to write raises PostgreSQL's own 25006,
--- which PostgREST answers with 405, and writes nothing.
+-- functions answer, and so does create with a key a run holds; a call that
+-- has to write raises PostgreSQL's own 25006, which PostgREST answers with
+-- 405, and writes nothing.
+SELECT (project_runs_create(:alpha, 1, 'ro.v1', 'ro-held')->'data'->>'id')::uuid AS ro_held \gset
 BEGIN READ ONLY;
+SELECT r->>'ok' AS ok, r->>'created' AS created, (r->'data'->>'id')::uuid = :'ro_held' AS same_run
+FROM project_runs_create(:alpha, 1, 'ro.v1', 'ro-held') r;
+SELECT expect_error($$SELECT project_runs_create('00000000-0000-4000-8000-00000000000a', 1, 'ro.v1', 'ro-new')$$);
 SELECT brief(project_runs_latest(:alpha)) AS latest, brief(project_runs_list(:alpha)) AS list,
        (project_runs_dashboard()->>'ok') AS dashboard,
        brief(project_runs_get_by_idempotency_key('no such key')) AS by_key;
@@ -163,6 +168,7 @@ RESET request.jwt.claims;
 DROP FUNCTION user_id_as(text, text);
 DROP FUNCTION auth_uid_or_null();
 
--- Only the run above and the call at the pipeline_version limit wrote anything.
+-- Only the run above, the call at the pipeline_version limit and the run
+-- holding 'ro-held' wrote anything.
 SELECT count(*) - :runs_before AS new_runs FROM project_runs;
 SELECT 1 AS session_still_usable;

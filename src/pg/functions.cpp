@@ -13,6 +13,7 @@
 #include "pg/runs.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "utils/acl.h"
 }
 
@@ -103,7 +104,10 @@ PR_FUNCTION(project_runs_create) {
     call.connect();
     if (auto problem = app_tables_problem(AppUse::projects)) return config_error(call, *problem);
     CallerScope scope = caller_scope();
-    if (create_fresh(call, request, scope)) return call.ok_row(1);
+    // A new key takes one INSERT. In a read-only transaction (a hot
+    // standby) the run holding the key is looked up first, so that it is
+    // answered as in any transaction; only a call that has to write raises.
+    if (!XactReadOnly && create_fresh(call, request, scope)) return call.ok_row(1);
     if (!project_visible(call, request.project_id, false))
         return project_not_found(call, request.project_id);
     KeyedRun run = create_or_reuse(call, request);

@@ -10,8 +10,9 @@
 # primary's WAL, on the standby:
 #   - as superuser: latest, list, dashboard and get_by_idempotency_key
 #     answer ok with the primary's runs (the held run is the newest); generate of input 1 answers the
-#     held run (created false); generate of input 2 (a new run), create
-#     with the held key, and set_running raise 25006;
+#     held run (created false), and so does create with the held key;
+#     generate of input 2 (a new run), create with a new key and
+#     set_running raise 25006;
 #   - as A signed in (role authenticated, A's claims, as PostgREST sends
 #     them): latest, list and generate of input 1 answer A's runs, the
 #     dashboard lists A1 with its last run, B's project is
@@ -129,8 +130,10 @@ check_eq "superuser: generate of a held key answers its run" "true false $genera
     "$(standby_result "SELECT r->>'ok' || ' ' || (r->>'created') || ' ' || (r->'data'->>'id') FROM project_runs_generate('$proj_a1', 1) r")"
 check_eq "superuser: generate of a new run" "ERROR 25006" \
     "$(standby_result "SELECT project_runs_generate('$proj_a1', 2)")"
-check_eq "superuser: create with a held key" "ERROR 25006" \
-    "$(standby_result "SELECT project_runs_create('$proj_a1', 1, 'v1', 'held-key')")"
+check_eq "superuser: create with a held key answers its run" "true false $held" \
+    "$(standby_result "SELECT r->>'ok' || ' ' || (r->>'created') || ' ' || (r->'data'->>'id') FROM project_runs_create('$proj_a1', 1, 'v1', 'held-key') r")"
+check_eq "superuser: create with a new key" "ERROR 25006" \
+    "$(standby_result "SELECT project_runs_create('$proj_a1', 1, 'v1', 'new-key')")"
 check_eq "superuser: set_running" "ERROR 25006" \
     "$(standby_result "SELECT project_runs_set_running('$held')")"
 
