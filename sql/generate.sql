@@ -306,6 +306,21 @@ SELECT r->'data'->'output'->'summary'->'generate_opportunities' AS step_saw
 FROM project_runs_generate(:gen, 2, 'whoami.v1') AS r;
 RESET request.jwt.claims;
 RESET ROLE;
+-- The extension reads its own settings and step registry with the ledger
+-- owner's rights, so what a backend caches does not depend on which caller
+-- loaded it: with PUBLIC's SELECT on them revoked, a caller in a new
+-- session (nothing cached) gets the answer it would get anywhere.
+INSERT INTO project_runs_pipeline_steps VALUES ('whoami.v2', 'generate_opportunities', 'whoami_step(uuid,jsonb,jsonb)');
+REVOKE SELECT ON project_runs_settings, project_runs_pipeline_steps FROM PUBLIC;
+\c
+SET ROLE step_stranger;
+SET request.jwt.claims = '{"sub": "00000000-0000-4000-8000-0000000000d0", "role": "authenticated"}';
+SELECT r->>'ok' AS ok, r->'data'->'output'->'summary'->'generate_opportunities'->>'current_user' AS step_ran_as
+FROM project_runs_generate(:gen, 2, 'whoami.v2') AS r;
+SELECT project_runs_list(:gen, 1)->>'ok' AS list_ok;
+RESET request.jwt.claims;
+RESET ROLE;
+GRANT SELECT ON project_runs_settings, project_runs_pipeline_steps TO PUBLIC;
 REVOKE ALL ON projects, project_inputs, project_runs, project_run_events, step_switch FROM step_stranger;
 DROP ROLE step_stranger;
 

@@ -201,10 +201,26 @@ void read_raw_catalog(RawCatalog* raw) {
     for (int i = 0; i < 5; i++)
         raw->event_attnums[i] =
             own_column(raw->events, "project_run_events", event_column_names[i], event_types[i]);
+    // The extension's own settings, read with the ledger owner's rights
+    // (what this backend caches must not depend on which caller loaded it).
     const char* query = psprintf("SELECT name, value FROM %s.project_runs_settings",
                                  raw->schema_quoted);
-    if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
-        elog(ERROR, "could not read project_runs_settings");
+    Oid saved_user;
+    int saved_context;
+    GetUserIdAndSecContext(&saved_user, &saved_context);
+    SetUserIdAndSecContext(raw->runs_owner, saved_context | SECURITY_LOCAL_USERID_CHANGE |
+                                                SECURITY_NOFORCE_RLS);
+    volatile int read_status = 0;
+    PG_TRY();
+    {
+        read_status = SPI_execute(query, true, 0);
+    }
+    PG_FINALLY();
+    {
+        SetUserIdAndSecContext(saved_user, saved_context);
+    }
+    PG_END_TRY();
+    if (read_status != SPI_OK_SELECT) elog(ERROR, "could not read project_runs_settings");
     raw->setting_count = 0;
     for (uint64 i = 0; i < SPI_processed && i < 8; i++) {
         raw->setting_names[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);

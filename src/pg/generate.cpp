@@ -104,8 +104,14 @@ std::vector<Step> load_steps(Call& call, const std::string& pipeline_version) {
     std::vector<Step> steps;
     for (std::string_view name : pipeline::step_names) steps.push_back(Step{std::string(name)});
     if (OidIsValid(catalog().steps_relid)) {
-        uint64 rows =
-            call.run(Statement::pipeline_steps, {text_datum(pipeline_version)}, nullptr, true);
+        // read with the ledger owner's rights, as the settings are: the
+        // cache serves every caller of this backend
+        uint64 rows;
+        {
+            LedgerOwnerScope owner;
+            rows = call.run(Statement::pipeline_steps, {text_datum(pipeline_version)}, nullptr,
+                            true);
+        }
         for (uint64 i = 0; i < rows; i++) {
             bool name_null, function_null;
             Datum name_datum = call.value(i, 1, &name_null);
