@@ -1206,7 +1206,8 @@ bench_rls() {
     say "rls: ${BENCH_RLS_ROUNDS} round(s) per function and role, 1 client," \
         "${BENCH_WARMUP}s warm-up + ${BENCH_RLS_DURATION}s each"
     local -A tps cms cpu oth
-    for fn in latest list dashboard generate; do
+    local -a fns=(latest list dashboard generate)
+    for fn in "${fns[@]}"; do
         for ((round = 1; round <= BENCH_RLS_ROUNDS; round++)); do
             if ((round % 2)); then order=(authenticated service_role); else order=(service_role authenticated); fi
             for v in "${order[@]}"; do
@@ -1231,7 +1232,7 @@ bench_rls() {
     report "$(printf '  %-22s %8s %8s %6s   %7s %7s %6s   %7s %7s %6s  %6s' "function" "auth" "service" "ratio" \
         "auth" "service" "ratio" "auth" "service" "ratio" "load")"
     local s r_t r_c r_u worst=0 label
-    for fn in latest list dashboard generate; do
+    for fn in "${fns[@]}"; do
         case "$fn" in
             latest) label="project_runs_latest" ;;
             list) label="project_runs_list (50)" ;;
@@ -1253,7 +1254,7 @@ bench_rls() {
     done
     report "   ratio = authenticated / service_role (tx/s: service / authenticated); target <= 1.2 on the"
     report "   call: worst $worst -> $(ok_if "$worst <= 1.2" "OVER 1.2")"
-    for fn in latest list dashboard generate; do
+    for fn in "${fns[@]}"; do
         report "   rounds, $fn call ms (auth | service): ${cms[$fn,authenticated]}| ${cms[$fn,service_role]}"
     done
 }

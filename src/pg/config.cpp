@@ -134,6 +134,12 @@ AttrNumber own_column(Oid relid, const char* table, const char* column, Oid type
 }
 
 // Reads the catalog entries of the extension's objects (SPI connected).
+// The security context of statements run as the ledger's owner: the user
+// id changed for them only, the policies not forced on the owner.
+int owner_context(int context) {
+    return context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS;
+}
+
 void read_raw_catalog(RawCatalog* raw) {
     // get_extension_schema() is not exported before PostgreSQL 16.
     if (SPI_execute("SELECT e.extnamespace FROM pg_catalog.pg_extension e "
@@ -208,8 +214,7 @@ void read_raw_catalog(RawCatalog* raw) {
     Oid saved_user;
     int saved_context;
     GetUserIdAndSecContext(&saved_user, &saved_context);
-    SetUserIdAndSecContext(raw->runs_owner, saved_context | SECURITY_LOCAL_USERID_CHANGE |
-                                                SECURITY_NOFORCE_RLS);
+    SetUserIdAndSecContext(raw->runs_owner, owner_context(saved_context));
     volatile int read_status = 0;
     PG_TRY();
     {
@@ -1050,8 +1055,7 @@ CallerScope caller_scope() {
 LedgerOwnerScope::LedgerOwnerScope() {
     Oid owner = catalog().runs_owner;
     GetUserIdAndSecContext(&saved_user_, &saved_context_);
-    SetUserIdAndSecContext(owner, saved_context_ | SECURITY_LOCAL_USERID_CHANGE |
-                                      SECURITY_NOFORCE_RLS);
+    SetUserIdAndSecContext(owner, owner_context(saved_context_));
     try {
         maybe_inject_fault(FaultSite::owner_scope);
     } catch (...) {
