@@ -21,6 +21,19 @@ WHERE d->>'name' IN ('Old', 'New', 'Newest, never run') ORDER BY n;
 SELECT (d->'last_run'->>'id')::uuid = :'old_last' AS old_shows_its_last_run
 FROM jsonb_array_elements(project_runs_dashboard()->'data') d WHERE d->>'name' = 'Old';
 
+-- The working memory of a large result is given back when the call returns:
+-- a pooled backend does not hold it until its next call (the scratch
+-- context keeps its first megabyte only). 5,000 projects with long names
+-- make a result of about 1.5 MB.
+BEGIN;
+INSERT INTO projects (id, user_id, name)
+SELECT gen_random_uuid(), gen_random_uuid(), repeat('p', 200) || g FROM generate_series(1, 5000) g;
+SELECT jsonb_array_length(project_runs_dashboard() -> 'data') > 5000 AS listed,
+       pg_column_size(project_runs_dashboard()) > 1024 * 1024 AS over_a_megabyte;
+SELECT total_bytes <= 1024 * 1024 + 8192 AS scratch_given_back
+FROM pg_backend_memory_contexts WHERE name = 'project_runs scratch';
+ROLLBACK;
+
 -- "Last run" is never stored: no latest_* column anywhere in the database,
 -- and no reference to one: no function body, view, policy, index, default
 -- or constraint outside the system schemas names a latest_* identifier.

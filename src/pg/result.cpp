@@ -93,9 +93,10 @@ char* uuid_cstring(Datum uuid) {
 }
 
 // Scratch memory for building a result (Call::build_ok): reset before each
-// use and kept (with its first megabyte) for the session, so that building a
-// large one (the dashboard, a list) does not allocate and free large blocks
-// on every call.
+// use and after it, and kept (with its first megabyte) for the session, so
+// that building a large one (the dashboard, a list) does not allocate and
+// free large blocks on every call, and a pooled backend does not hold the
+// working memory of its largest result until its next call.
 MemoryContext scratch_context() {
     static MemoryContext context = nullptr;
     if (context == nullptr)
@@ -212,7 +213,8 @@ template <typename F>
 Datum Call::build_ok(int created, F&& push_data) {
     MemoryContext target = caller_context_;
     Datum result = guard([&] {
-        MemoryContext old = MemoryContextSwitchTo(scratch_context());
+        MemoryContext scratch = scratch_context();
+        MemoryContext old = MemoryContextSwitchTo(scratch);
         JsonbParseState* state = nullptr;
         begin_ok(&state, created);
         push_data(&state);
@@ -221,6 +223,7 @@ Datum Call::build_ok(int created, F&& push_data) {
         Jsonb* copy = static_cast<Jsonb*>(MemoryContextAlloc(target, VARSIZE(built)));
         memcpy(copy, built, VARSIZE(built));
         MemoryContextSwitchTo(old);
+        MemoryContextReset(scratch);
         return JsonbPGetDatum(copy);
     });
     return finish(result);
