@@ -690,10 +690,30 @@ lat_measure() {
 # the percentiles leave out the first BENCH_WARMUP seconds (the new
 # backend's first calls are PL_FIRST), with the p99 of every 10 s after.
 lat_pooled() {
-    local script="$1" seconds="$2"
+    local script="$1" seconds="$2" a0 a1 rc=0
     shift 2
     quiesce
-    LAT_SKIP="$BENCH_WARMUP" LAT_WINDOW=10 pgbench_lat "$script" off "$((BENCH_WARMUP + seconds))" 1 "$@"
+    a0="$(autovacuum_count)"
+    LAT_SKIP="$BENCH_WARMUP" LAT_WINDOW=10 pgbench_lat "$script" off "$((BENCH_WARMUP + seconds))" 1 "$@" ||
+        rc=1
+    a1="$(autovacuum_count)"
+    PL_AUTOVACUUM="$(awk -v a="$a0" -v b="$a1" 'BEGIN { split(a, x, " "); split(b, y, " ")
+        printf "%d ended, %d still running", y[1] - x[1], y[2] }')"
+    return "$rc"
+}
+
+# autovacuum_count: "N M": autovacuum and autoanalyze runs ended so far on
+# every table of every database of the cluster, and workers running now.
+# A worker that runs during a latency run competes for the 2 CPUs, and its
+# CPU time counts as server CPU (PL_CPU).
+autovacuum_count() {
+    local db n=0 m
+    for db in $(psql_q -c "SELECT datname FROM pg_database WHERE datallowconn"); do
+        m="$(psql_db "$db" -c "SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0)
+            FROM pg_stat_all_tables")" || m=0
+        n=$((n + m))
+    done
+    echo "$n $(psql_q -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")"
 }
 
 # field N WORDS...: the Nth word.
@@ -996,7 +1016,9 @@ runs_db() {
     fi
     LOAD_S="$(calc "$(date +%s.%N) - $t0")"
     t0="$(date +%s.%N)"
-    psql_db "$db" -c "VACUUM ANALYZE project_runs" -c "VACUUM ANALYZE projects" -c "CHECKPOINT" ||
+    # Every table of the database (project_inputs too): a table left for
+    # autovacuum would have it start during a latency run.
+    psql_db "$db" -c "VACUUM ANALYZE" -c "CHECKPOINT" ||
         return 1
     VACUUM_S="$(calc "$(date +%s.%N) - $t0")"
     count="$(psql_db "$db" -c "SELECT count(*) FROM project_runs")" || return 1
@@ -1031,7 +1053,7 @@ DASH_DB="project_runs_dash"
 bench_dashboard() {
     local users="$BENCH_DASH_USERS" per_user="$BENCH_DASH_PROJECTS_PER_USER"
     local per_project="$BENCH_DASH_RUNS_PER_PROJECT" check claims plan svc
-    local t_tps t_p50 t_p90 t_p99 t_max t_mean t_cpu t_oth t_lat t_win t_first
+    local t_tps t_p50 t_p90 t_p99 t_max t_mean t_cpu t_oth t_lat t_win t_first t_av
     runs_db "$DASH_DB" "$users" "$per_user" "$per_project" || return 1
     # A user's dashboard lists the user's projects, each with its last run.
     claims="$(psql_db "$DASH_DB" -c "SELECT bench_claims(7)")" || return 1
@@ -1058,7 +1080,7 @@ bench_dashboard() {
     lat_pooled dashboard_tx.sql "$BENCH_DASH_DURATION" "$DASH_DB" -D users="$users" || return 1
     t_tps="$PL_TPS"; t_p50="$PL_P50"; t_p90="$PL_P90"; t_p99="$PL_P99"; t_max="$PL_MAX"
     t_mean="$PL_MEAN"; t_cpu="$PL_CPU"; t_oth="$PL_OTHER"; t_lat="$PL_LAT"; t_win="$PL_WINDOWS"
-    t_first="$PL_FIRST"
+    t_first="$PL_FIRST"; t_av="$PL_AUTOVACUUM"
     local b0 b1 blocks
     b0="$(db_blocks "$DASH_DB")" || return 1
     lat_pooled dashboard_call.sql "$BENCH_DASH_DURATION" "$DASH_DB" -D users="$users" || return 1
@@ -1115,6 +1137,7 @@ bench_dashboard() {
     report "$(row "the call alone (one round trip)" "$PL_TPS" "$PL_P50" "$PL_P90" "$PL_P99" "$PL_MAX" \
         "$PL_MEAN" "$PL_CPU" "${PL_OTHER}%")"
     report "   p99 of each 10 s: PostgREST tx ${t_win// / / } ms; the call alone ${PL_WINDOWS// / / } ms"
+    report "   autovacuum in the cluster during the runs: PostgREST tx $t_av; the call alone $PL_AUTOVACUUM"
     report "   the first call on the new connection (catalog caches and plans not yet loaded): PostgREST tx" \
         "$t_first ms, the call alone $PL_FIRST ms"
     report "   in the PostgREST transaction, mean ms per statement (pgbench -r): BEGIN $(field 1 "$t_lat")," \
