@@ -694,8 +694,8 @@ lat_pooled() {
     shift 2
     quiesce
     a0="$(autovacuum_count)"
-    LAT_SKIP="$BENCH_WARMUP" LAT_WINDOW=10 pgbench_lat "$script" off "$((BENCH_WARMUP + seconds))" 1 "$@" ||
-        rc=1
+    LAT_SKIP="$BENCH_WARMUP" LAT_WINDOW=10 \
+        pgbench_lat "$script" off "$((BENCH_WARMUP + seconds))" 1 "$@" || rc=1
     a1="$(autovacuum_count)"
     PL_AUTOVACUUM="$(awk -v a="$a0" -v b="$a1" 'BEGIN { split(a, x, " "); split(b, y, " ")
         printf "%d ended, %d still running", y[1] - x[1], y[2] }')"
@@ -713,7 +713,8 @@ autovacuum_count() {
             FROM pg_stat_all_tables")" || m=0
         n=$((n + m))
     done
-    echo "$n $(psql_q -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")"
+    m="$(psql_q -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")"
+    echo "$n $m"
 }
 
 # field N WORDS...: the Nth word.
@@ -1137,7 +1138,8 @@ bench_dashboard() {
     report "$(row "the call alone (one round trip)" "$PL_TPS" "$PL_P50" "$PL_P90" "$PL_P99" "$PL_MAX" \
         "$PL_MEAN" "$PL_CPU" "${PL_OTHER}%")"
     report "   p99 of each 10 s: PostgREST tx ${t_win// / / } ms; the call alone ${PL_WINDOWS// / / } ms"
-    report "   autovacuum in the cluster during the runs: PostgREST tx $t_av; the call alone $PL_AUTOVACUUM"
+    report "   autovacuum in the cluster during the runs: PostgREST tx $t_av;" \
+        "the call alone $PL_AUTOVACUUM"
     report "   the first call on the new connection (catalog caches and plans not yet loaded): PostgREST tx" \
         "$t_first ms, the call alone $PL_FIRST ms"
     report "   in the PostgREST transaction, mean ms per statement (pgbench -r): BEGIN $(field 1 "$t_lat")," \
