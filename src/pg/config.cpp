@@ -133,13 +133,13 @@ AttrNumber own_column(Oid relid, const char* table, const char* column, Oid type
     return attnum;
 }
 
-// Reads the catalog entries of the extension's objects (SPI connected).
 // The security context of statements run as the ledger's owner: the user
 // id changed for them only, the policies not forced on the owner.
 int owner_context(int context) {
     return context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS;
 }
 
+// Reads the catalog entries of the extension's objects (SPI connected).
 void read_raw_catalog(RawCatalog* raw) {
     // get_extension_schema() is not exported before PostgreSQL 16.
     if (SPI_execute("SELECT e.extnamespace FROM pg_catalog.pg_extension e "

@@ -29,6 +29,15 @@ claims_c="{\"sub\": \"$user_c\", \"role\": \"authenticated\"}"
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
+# check_below LABEL LIMIT VALUE: VALUE is a number under LIMIT.
+check_below() {
+    if [ -z "$3" ] || [ "$3" -ge "$2" ]; then
+        fail "$1: '$3', expected fewer than $2"
+    else
+        echo "ok: $1 = $3 (< $2)"
+    fi
+}
+
 cleanup() {
     drop_databases "$db"
     drop_created_roles 19_rls_rows_read
@@ -75,12 +84,8 @@ ROLLBACK;
 SQL
 )"
 check_eq "ok calls and runs created" "300|100" "$(sed -n 1p <<<"$out")"
-rows="$(sed -n 2p <<<"$out")"
-if [ -z "$rows" ] || [ "$rows" -ge $((300 * max_rows_per_call)) ]; then
-    fail "rows of project_runs read by 300 calls: '$rows', expected fewer than $((300 * max_rows_per_call))"
-else
-    echo "ok: rows of project_runs read by 300 calls = $rows (< $((300 * max_rows_per_call)))"
-fi
+check_below "rows of project_runs read by 300 calls" $((300 * max_rows_per_call)) \
+    "$(sed -n 2p <<<"$out")"
 
 p6="00000000-0000-4000-8000-000000000006"
 out="$(psql_db -d "$db" <<SQL
@@ -93,12 +98,7 @@ ROLLBACK;
 SQL
 )"
 check_eq "C's events, all and by project" "30 30" "$(sed -n 1p <<<"$out") $(sed -n 2p <<<"$out")"
-rows="$(sed -n 3p <<<"$out")"
-if [ -z "$rows" ] || [ "$rows" -ge 100 ]; then
-    fail "rows of project_run_events read by C's two queries: '$rows', expected fewer than 100"
-else
-    echo "ok: rows of project_run_events read by C's two queries = $rows (< 100)"
-fi
+check_below "rows of project_run_events read by C's two queries" 100 "$(sed -n 3p <<<"$out")"
 
 if [ "$failures" -ne 0 ]; then
     echo "$failures check(s) failed" >&2
