@@ -690,15 +690,18 @@ lat_measure() {
 # the percentiles leave out the first BENCH_WARMUP seconds (the new
 # backend's first calls are PL_FIRST), with the p99 of every 10 s after.
 lat_pooled() {
-    local script="$1" seconds="$2" a0 a1 rc=0
+    local script="$1" seconds="$2" a0 a1 t0 tables rc=0
     shift 2
     quiesce
     a0="$(autovacuum_count)"
+    t0="$(psql_q -c "SELECT now()")"
     LAT_SKIP="$BENCH_WARMUP" LAT_WINDOW=10 \
         pgbench_lat "$script" off "$((BENCH_WARMUP + seconds))" 1 "$@" || rc=1
     a1="$(autovacuum_count)"
     PL_AUTOVACUUM="$(awk -v a="$a0" -v b="$a1" 'BEGIN { split(a, x, " "); split(b, y, " ")
         printf "%d ended, %d still running", y[1] - x[1], y[2] }')"
+    tables="$(autovacuum_tables "$t0")"
+    [ -z "$tables" ] || PL_AUTOVACUUM="$PL_AUTOVACUUM ($tables)"
     return "$rc"
 }
 
@@ -715,6 +718,22 @@ autovacuum_count() {
     done
     m="$(psql_q -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")"
     echo "$n $m"
+}
+
+# autovacuum_tables SINCE: the tables autovacuum vacuumed (v) or analyzed (a)
+# since the timestamp SINCE, as "db.schema.table va", comma-separated (the
+# catalogs all databases share as "shared.pg_catalog.name").
+autovacuum_tables() {
+    local db
+    for db in $(psql_q -c "SELECT datname FROM pg_database WHERE datallowconn"); do
+        psql_db "$db" -c "
+            SELECT CASE WHEN c.relisshared THEN 'shared' ELSE current_database() END
+                   || '.' || s.schemaname || '.' || s.relname || ' '
+                   || CASE WHEN s.last_autovacuum >= '$1' THEN 'v' ELSE '' END
+                   || CASE WHEN s.last_autoanalyze >= '$1' THEN 'a' ELSE '' END
+            FROM pg_stat_all_tables s JOIN pg_class c ON c.oid = s.relid
+            WHERE greatest(s.last_autovacuum, s.last_autoanalyze) >= '$1'" || true
+    done | sort -u | paste -s -d , | sed -e 's/,/, /g'
 }
 
 # field N WORDS...: the Nth word.
