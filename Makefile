@@ -18,6 +18,7 @@ OBJS = \
 	src/pg/functions.o \
 	src/pg/generate.o \
 	src/pg/guard.o \
+	src/pg/last_runs.o \
 	src/pg/project_runs.o \
 	src/pg/result.o \
 	src/pg/runs.o \
@@ -29,7 +30,7 @@ REGRESS = setup functions bad_input metrics boundary invariants generate dashboa
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 ISOLATION = create_race generate_race registry_change purge_race finish_race app_table_change \
-	catalog_reload
+	catalog_reload dashboard_race
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/results --load-extension=$(EXTENSION)
 
 EXTRA_CLEAN = results regression.diffs regression.out test/isolation/results build

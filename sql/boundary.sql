@@ -87,10 +87,11 @@ SELECT sqlstate_of($$INSERT INTO project_runs (project_id, pipeline_version) VAL
 ROLLBACK;
 SELECT brief(project_runs_create(:alpha, 1, 'v1')) AS works_again;
 
--- A fault while a function reads runs as the ledger's owner (latest, list
--- and the dashboard do, once the caller's project is found visible): the
--- error comes back with its SQLSTATE, the caller's role and row-level
--- security are back, and the next call works.
+-- A fault while a function reads runs as the ledger's owner (latest and
+-- list do, once the caller's project is found visible; the dashboard when
+-- it leaves its last runs to a statement): the error comes back with its
+-- SQLSTATE, the caller's role and row-level security are back, and the
+-- next call works.
 CREATE ROLE boundary_reader;
 GRANT SELECT ON projects, project_runs TO boundary_reader;
 SET request.jwt.claim.sub = '00000000-0000-4000-8000-0000000000a1';
@@ -103,7 +104,7 @@ FROM project_runs;
 RESET ROLE;
 SET project_runs.fault_injection = 'owner_scope_cpp_exception';
 SET ROLE boundary_reader;
-SELECT sqlstate_of($$SELECT project_runs_dashboard()$$);
+SELECT sqlstate_of($$SELECT project_runs_list('00000000-0000-4000-8000-00000000000a')$$);
 SELECT current_user, count(*) FILTER (WHERE project_id <> :alpha) AS other_projects_runs_seen
 FROM project_runs;
 RESET ROLE;
@@ -118,6 +119,19 @@ RESET request.jwt.claim.sub;
 SELECT count(*) FILTER (WHERE project_id <> :alpha) > 0 AS owner_sees_other_projects FROM project_runs;
 REVOKE ALL ON projects, project_runs FROM boundary_reader;
 DROP ROLE boundary_reader;
+
+-- A fault while the dashboard holds a leaf page of the ledger's index, in a
+-- subtransaction and at the top level: the error comes back with its
+-- SQLSTATE, the page's lock and pin go with it (the next calls would wait
+-- or warn otherwise), and the next call works.
+SET project_runs.fault_injection = 'index_read_pg_error';
+SELECT sqlstate_of($$SELECT project_runs_dashboard()$$);
+SET project_runs.fault_injection = 'index_read_cpp_exception';
+SELECT sqlstate_of($$SELECT project_runs_dashboard()$$);
+SELECT project_runs_dashboard();
+RESET project_runs.fault_injection;
+SELECT (project_runs_dashboard()->>'ok')::bool AS dashboard_works_again,
+       brief(project_runs_create(:alpha, 1, 'v1')) AS writes_work;
 
 -- A long idempotency key is quoted in a message by its first 100 bytes or
 -- so, whole characters, then "..." (and any message longer than the 1 kB

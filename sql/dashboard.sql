@@ -34,6 +34,79 @@ SELECT total_bytes <= 1024 * 1024 + 8192 AS scratch_given_back
 FROM pg_backend_memory_contexts WHERE name = 'project_runs scratch';
 ROLLBACK;
 
+-- Each last run is read from project_runs_project_created_idx directly (the
+-- first visible entry of the project, then its row): it must be the run
+-- that ORDER BY created_at DESC, id DESC LIMIT 1 gives, also where a
+-- project's entries fill more than one leaf page (up to 400 runs here),
+-- for a project without runs between projects with many, and after
+-- REINDEX. The dashboard as superuser lists every project.
+BEGIN;
+CREATE TEMP TABLE many AS
+SELECT g, ('00000000-0000-4000-8eee-' || lpad(to_hex(g), 12, '0'))::uuid AS id,
+       CASE WHEN g % 10 = 0 THEN 0 ELSE (g * 37) % 401 END AS runs
+FROM generate_series(1, 120) g;
+INSERT INTO projects (id, user_id, name) SELECT id, '00000000-0000-4000-8000-0000000000e0', 'many ' || g FROM many;
+SELECT count(brief(project_runs_create(m.id, i, 'v1'))) AS runs_made
+FROM many m, generate_series(1, m.runs) i;
+-- The same call with project_runs.dashboard_index_read off runs the
+-- statement instead: the answers must be equal.
+CREATE FUNCTION pg_temp.dashboard_by_statement() RETURNS jsonb LANGUAGE sql
+    SET project_runs.dashboard_index_read = off AS 'SELECT project_runs_dashboard()';
+CREATE TEMP VIEW last_run_mismatches AS
+SELECT count(*) FILTER (WHERE (d->'last_run'->>'id')::uuid IS DISTINCT FROM
+           (SELECT r.id FROM project_runs r WHERE r.project_id = (d->>'project_id')::uuid
+            ORDER BY r.created_at DESC, r.id DESC LIMIT 1)) AS mismatches,
+       count(*) FILTER (WHERE d->'last_run' = 'null') AS never,
+       count(*) AS projects,
+       (SELECT project_runs_dashboard() = pg_temp.dashboard_by_statement()) AS same_as_statement
+FROM jsonb_array_elements(project_runs_dashboard()->'data') d;
+SELECT * FROM last_run_mismatches;
+SELECT pg_relation_size('project_runs_project_created_idx') / 8192 > 40 AS index_has_many_pages;
+-- Runs rolled back are still in the index, newest first: the last run is
+-- the newest committed one, behind 3 of them, and behind 20 (more than the
+-- direct read looks at before it leaves the call to the statement).
+SAVEPOINT a;
+SELECT count(brief(project_runs_create(m.id, 1000 + i, 'v1'))) FROM many m, generate_series(1, 3) i WHERE g <= 10;
+ROLLBACK TO SAVEPOINT a;
+SELECT * FROM last_run_mismatches;
+SAVEPOINT b;
+SELECT count(brief(project_runs_create(m.id, 2000 + i, 'v1'))) FROM many m, generate_series(1, 20) i WHERE g <= 10;
+ROLLBACK TO SAVEPOINT b;
+SELECT * FROM last_run_mismatches;
+-- 600 runs rolled back in one project fill pages of their own in front of
+-- its committed runs; once a scan has marked their entries dead, the read
+-- skips them, page after page, to the committed ones.
+SAVEPOINT c;
+SELECT count(brief(project_runs_create(m.id, 3000 + i, 'v1'))) FROM many m, generate_series(1, 600) i WHERE g = 11;
+ROLLBACK TO SAVEPOINT c;
+SELECT * FROM last_run_mismatches;
+SELECT * FROM last_run_mismatches;
+REINDEX INDEX project_runs_project_created_idx;
+SELECT * FROM last_run_mismatches;
+COMMIT;
+-- A new index under the same name (REINDEX CONCURRENTLY) is found by name.
+-- Without the index, or with another index under its name, the statement
+-- answers, the same.
+REINDEX INDEX CONCURRENTLY project_runs_project_created_idx;
+SELECT * FROM last_run_mismatches;
+BEGIN;
+ALTER INDEX project_runs_project_created_idx RENAME TO project_runs_created_idx_aside;
+SELECT * FROM last_run_mismatches;
+CREATE INDEX project_runs_project_created_idx ON project_runs (project_id, created_at, id);
+SELECT * FROM last_run_mismatches;
+ROLLBACK;
+-- Under SERIALIZABLE the read takes the predicate locks an index scan takes:
+-- on the index pages it read and the rows it returned (or, past
+-- PostgreSQL's per-page and per-relation limits, on what holds them).
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT jsonb_array_length(project_runs_dashboard()->'data') > 120 AS listed;
+SELECT count(*) FILTER (WHERE relation = 'project_runs_project_created_idx'::regclass) > 0 AS index_pages_locked,
+       count(*) FILTER (WHERE relation = 'project_runs'::regclass) > 0 AS rows_locked
+FROM pg_locks WHERE mode = 'SIReadLock' AND pid = pg_backend_pid();
+COMMIT;
+DO $$ BEGIN PERFORM project_runs_purge(id) FROM projects WHERE user_id = '00000000-0000-4000-8000-0000000000e0'; END $$;
+DELETE FROM projects WHERE user_id = '00000000-0000-4000-8000-0000000000e0';
+
 -- "Last run" is never stored: no latest_* column anywhere in the database,
 -- and no reference to one: no function body, view, policy, index, default
 -- or constraint outside the system schemas names a latest_* identifier.

@@ -6,8 +6,9 @@
 
 namespace project_runs::pg {
 
-// output: where project_runs_generate stores a run's output.
-enum class FaultSite { function, trigger, owner_scope, output };
+// output: where project_runs_generate stores a run's output; index_read:
+// while project_runs_dashboard holds a leaf page of the ledger's index.
+enum class FaultSite { function, trigger, owner_scope, output, index_read };
 
 // Throws or raises when the setting names this site; otherwise nothing.
 void maybe_inject_fault(FaultSite site);

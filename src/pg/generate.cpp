@@ -14,6 +14,7 @@
 #include "pg/config.hpp"
 #include "pg/fault.hpp"
 #include "pg/guard.hpp"
+#include "pg/last_runs.hpp"
 #include "pg/result.hpp"
 #include "pg/runs.hpp"
 
@@ -564,6 +565,12 @@ PR_FUNCTION(project_runs_dashboard) {
         count = call.run(Statement::dashboard_user_projects, {UUIDPGetDatum(&scope.user)}, nullptr,
                          true);
     const SPITupleTable* projects = SPI_tuptable;  // kept by SPI until the call ends
+    // Their last runs, which the caller may see since the projects are its
+    // own: from the index, or, when it cannot answer alone, by the statement
+    // (as the ledger's owner, so that the policies are not evaluated again).
+    LastRuns last;
+    if (read_last_runs(catalog().runs_relid, projects, count, &last))
+        return call.ok_dashboard(projects, count, last);
     Datum ids = uuid_column_array(projects, count);
     LedgerOwnerScope owner;
     call.run(Statement::dashboard_last_runs, {ids}, nullptr, true);

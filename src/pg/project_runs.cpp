@@ -8,6 +8,7 @@
 #include "pg/config.hpp"
 #include "pg/fault.hpp"
 #include "pg/guard.hpp"
+#include "pg/last_runs.hpp"
 #include "pg/result.hpp"
 
 extern "C" {
@@ -35,6 +36,8 @@ const struct config_enum_entry fault_options[] = {
     {"owner_scope_pg_error", 6, false},
     {"output_cpp_exception", 7, false},
     {"output_pg_error", 8, false},
+    {"index_read_cpp_exception", 9, false},
+    {"index_read_pg_error", 10, false},
     {nullptr, 0, false}};
 int g_live_sentinels = 0;
 
@@ -53,7 +56,8 @@ bool fault_is_set(FaultSite site) {
     FaultSite target = g_fault <= 2   ? FaultSite::function
                        : g_fault <= 4 ? FaultSite::trigger
                        : g_fault <= 6 ? FaultSite::owner_scope
-                                      : FaultSite::output;
+                       : g_fault <= 8 ? FaultSite::output
+                                      : FaultSite::index_read;
     return site == target;
 }
 
@@ -63,7 +67,8 @@ void maybe_inject_fault(FaultSite site) {
     std::string where = site == FaultSite::function      ? "function"
                         : site == FaultSite::trigger     ? "trigger"
                         : site == FaultSite::owner_scope ? "read as the ledger's owner"
-                                                         : "run's output";
+                        : site == FaultSite::output      ? "run's output"
+                                                         : "read of the ledger's index";
     if (g_fault % 2 == 1)
         throw std::runtime_error("injected C++ exception in a " + where);
     guard([] { DirectFunctionCall2(int4div, Int32GetDatum(1), Int32GetDatum(0)); });
@@ -77,7 +82,8 @@ void define_fault_setting() {
         "Makes every project_runs function or trigger fail on purpose while set (for tests).",
         "*_cpp_exception throw a C++ exception, *_pg_error raise a Postgres division_by_zero "
         "ERROR; owner_scope_* fail while a function reads runs as the ledger's owner, "
-        "output_* where project_runs_generate stores a run's output.",
+        "output_* where project_runs_generate stores a run's output, index_read_* while "
+        "project_runs_dashboard reads a leaf page of the ledger's index.",
         &g_fault, 0, fault_options, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }
 
@@ -96,6 +102,7 @@ void serve_interrupts() {
 void _PG_init(void) {
     json::set_poll(serve_interrupts);
     define_fault_setting();
+    define_index_read_setting();
     MarkGUCPrefixReserved("project_runs");
     register_callbacks();
 }

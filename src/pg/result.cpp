@@ -189,6 +189,37 @@ JsonbValue* push_run_row(JsonbParseState** state, HeapTuple tuple, TupleDesc des
     return pushJsonbValue(state, WJB_END_OBJECT, nullptr);
 }
 
+// The dashboard's array: for each project row (id, name as jsonb), its last
+// run, by_project[n] for row n (1-based), whose columns from first_column on
+// are the run's; null when by_project[n] is null or its id column is.
+void push_dashboard(JsonbParseState** state, const SPITupleTable* projects, uint64 project_count,
+                    const HeapTuple* by_project, TupleDesc desc, int first_column) {
+    JsonbValue null_value;
+    null_value.type = jbvNull;
+    pushJsonbValue(state, WJB_BEGIN_ARRAY, nullptr);
+    for (uint64 n = 1; n <= project_count; n++) {
+        HeapTuple project = projects->vals[n - 1];
+        bool is_null;
+        pushJsonbValue(state, WJB_BEGIN_OBJECT, nullptr);
+        push_string(state, WJB_KEY, "project_id", 10);
+        push_string(state, WJB_VALUE,
+                    uuid_cstring(heap_getattr(project, 1, projects->tupdesc, &is_null)), 36);
+        push_string(state, WJB_KEY, "name", 4);
+        Datum name = heap_getattr(project, 2, projects->tupdesc, &is_null);
+        JsonbValue name_value = is_null ? null_value : jsonb_value(name);
+        pushJsonbValue(state, WJB_VALUE, &name_value);
+        push_string(state, WJB_KEY, "last_run", 8);
+        HeapTuple run = by_project[n];
+        if (run != nullptr) heap_getattr(run, first_column + 1, desc, &is_null);  // the run's id
+        if (run == nullptr || is_null)
+            pushJsonbValue(state, WJB_VALUE, &null_value);
+        else
+            push_run_row(state, run, desc, first_column);
+        pushJsonbValue(state, WJB_END_OBJECT, nullptr);
+    }
+    pushJsonbValue(state, WJB_END_ARRAY, nullptr);
+}
+
 // Pushes "key": true/false.
 void push_bool(JsonbParseState** state, const char* key, bool value) {
     push_string(state, WJB_KEY, key, strlen(key));
@@ -259,30 +290,14 @@ Datum Call::ok_dashboard(const SPITupleTable* projects, uint64 project_count) {
                 elog(ERROR, "dashboard row out of range");
             by_project[n] = runs->vals[i];
         }
-        JsonbValue null_value;
-        null_value.type = jbvNull;
-        pushJsonbValue(state, WJB_BEGIN_ARRAY, nullptr);
-        for (uint64 n = 1; n <= project_count; n++) {
-            HeapTuple project = projects->vals[n - 1];
-            bool is_null;
-            pushJsonbValue(state, WJB_BEGIN_OBJECT, nullptr);
-            push_string(state, WJB_KEY, "project_id", 10);
-            push_string(state, WJB_VALUE,
-                        uuid_cstring(heap_getattr(project, 1, projects->tupdesc, &is_null)), 36);
-            push_string(state, WJB_KEY, "name", 4);
-            Datum name = heap_getattr(project, 2, projects->tupdesc, &is_null);
-            JsonbValue name_value = is_null ? null_value : jsonb_value(name);
-            pushJsonbValue(state, WJB_VALUE, &name_value);
-            push_string(state, WJB_KEY, "last_run", 8);
-            HeapTuple run = by_project[n];
-            if (run != nullptr) heap_getattr(run, 2, runs->tupdesc, &is_null);  // the run's id
-            if (run == nullptr || is_null)
-                pushJsonbValue(state, WJB_VALUE, &null_value);
-            else
-                push_run_row(state, run, runs->tupdesc, 1);
-            pushJsonbValue(state, WJB_END_OBJECT, nullptr);
-        }
-        pushJsonbValue(state, WJB_END_ARRAY, nullptr);
+        push_dashboard(state, projects, project_count, by_project, runs->tupdesc, 1);
+    });
+}
+
+Datum Call::ok_dashboard(const SPITupleTable* projects, uint64 project_count,
+                         const LastRuns& last) {
+    return build_ok(-1, [&](JsonbParseState** state) {
+        push_dashboard(state, projects, project_count, last.runs, last.desc, 0);
     });
 }
 

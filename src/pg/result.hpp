@@ -8,6 +8,7 @@
 
 #include "core/error_codes.hpp"
 #include "pg/config.hpp"
+#include "pg/last_runs.hpp"
 #include "pg/postgres.hpp"
 
 namespace project_runs::pg {
@@ -51,6 +52,8 @@ public:
     // order) and the rows of the last statement (dashboard_last_runs: n,
     // then the last run's columns, null when the project has none).
     Datum ok_dashboard(const SPITupleTable* projects, uint64 project_count);
+    // The same from the runs read_last_runs found.
+    Datum ok_dashboard(const SPITupleTable* projects, uint64 project_count, const LastRuns& last);
 
     // {"ok": true, "data": [<run>, ...]}: every row of the last statement's
     // result (runs, r.*), in order, each as to_jsonb() would give it.

@@ -8,7 +8,8 @@
 # with pg_basebackup and started on a socket of its own (the server runs as
 # the postgres user when this runs as root). Once it has replayed the
 # primary's WAL, on the standby:
-#   - as superuser: latest, list, dashboard and get_by_idempotency_key
+#   - as superuser: latest, list, dashboard (with its last runs read from
+#     the index, and by the SQL statement) and get_by_idempotency_key
 #     answer ok with the primary's runs (the held run is the newest); generate of input 1 answers the
 #     held run (created false), and so does create with the held key;
 #     generate of input 2 (a new run), create with a new key and
@@ -124,6 +125,9 @@ check_eq "superuser: list" "2" \
     "$(standby_result "SELECT jsonb_array_length(project_runs_list('$proj_a1')->'data')")"
 check_eq "superuser: dashboard" "A1 $held, B1 never" \
     "$(standby_result "SELECT string_agg((e->>'name') || ' ' || coalesce(e->'last_run'->>'id', 'never'), ', ' ORDER BY e->>'name') FROM jsonb_array_elements(project_runs_dashboard()->'data') e")"
+check_eq "superuser: dashboard, last runs by the SQL statement (index read off)" "A1 $held, B1 never" \
+    "$(standby_result "SELECT string_agg((e->>'name') || ' ' || coalesce(e->'last_run'->>'id', 'never'), ', ' ORDER BY e->>'name') FROM jsonb_array_elements(project_runs_dashboard()->'data') e" \
+        "SET LOCAL project_runs.dashboard_index_read = off;")"
 check_eq "superuser: get_by_idempotency_key" "$held" \
     "$(standby_result "SELECT project_runs_get_by_idempotency_key('held-key')->'data'->>'id'")"
 check_eq "superuser: generate of a held key answers its run" "true false $generated" \
