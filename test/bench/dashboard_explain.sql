@@ -1,6 +1,7 @@
 -- Section "dashboard": the plans of the statements project_runs_dashboard()
 -- runs (through SPI), as an authenticated user, with auto_explain (ANALYZE,
--- BUFFERS) sent to the client as NOTICEs. The function is called a few
+-- BUFFERS) sent to the client as NOTICEs, with project_runs.dashboard_index_read
+-- off (on, the last runs are read from the index without a statement). The function is called a few
 -- times first so that the statement's cached plan is the one it keeps using
 -- (after five calls the plan cache may switch to a generic plan).
 -- psql variables: user (the user number).
@@ -13,6 +14,7 @@ SET auto_explain.log_buffers = on;
 SET auto_explain.log_timing = on;
 SET auto_explain.log_level = notice;
 SET client_min_messages = warning;
+SET project_runs.dashboard_index_read = off;
 BEGIN;
 SELECT set_config('role', 'authenticated', true), set_config('request.jwt.claims', bench_claims(:user), true) \g /dev/null
 SELECT project_runs_dashboard() FROM generate_series(1, 8) \g /dev/null
