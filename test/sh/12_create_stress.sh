@@ -27,8 +27,7 @@ pids=()
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 cleanup() {
-    local p
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    kill_all "${pids[@]}"
     drop_databases "$db"
     rm -rf "$work"
 }

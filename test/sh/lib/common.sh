@@ -19,6 +19,12 @@ claims_b="{\"sub\": \"$user_b\", \"role\": \"authenticated\"}"
 # fail MESSAGE: records a failed assertion.
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
+# kill_all PID...: stops those of the background processes still running.
+kill_all() {
+    local p
+    for p in "$@"; do kill "$p" 2>/dev/null || true; done
+}
+
 # check_eq WHAT EXPECTED GOT
 check_eq() {
     if [ "$2" != "$3" ]; then fail "$1: expected '$2', got '$3'"; else echo "ok: $1 = $3"; fi
