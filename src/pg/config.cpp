@@ -527,7 +527,8 @@ const StatementText statement_texts[] = {
      "u"},
     // the last run of each of those projects, one row per project with its
     // position n in the array, null columns for a project without runs
-    // (read in a LedgerOwnerScope); Call::ok_dashboard turns the rows into JSON
+    // (read in a LedgerOwnerScope, when read_last_runs cannot answer from
+    // the index alone); Call::ok_dashboard turns the rows into JSON
     {Statement::dashboard_last_runs,
      "SELECT p.n, l.id, l.status, l.created_at, l.started_at, l.finished_at "
      "FROM pg_catalog.unnest($1) WITH ORDINALITY AS p(id, n) LEFT JOIN LATERAL ("

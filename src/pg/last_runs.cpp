@@ -34,11 +34,18 @@ extern "C" {
 #include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "storage/predicate.h"
+#include "utils/guc.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
-#include "utils/guc.h"
 #include "utils/snapmgr.h"
 }
+
+// The btree calls and page layout used here are PostgreSQL 15's (_bt_search
+// takes the heap relation from 16 on): check them before building for
+// another version.
+#if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 160000
+#error "src/pg/last_runs.cpp follows PostgreSQL 15's btree"
+#endif
 
 namespace project_runs::pg {
 
@@ -71,7 +78,8 @@ AttrNumber attnum_of(TupleDesc desc, const char* name) {
 // (project_id, created_at DESC, id DESC), valid, no expression, no
 // predicate, built with heap TIDs in the key (an index of PostgreSQL 12 or
 // later: an older one may hold a project's first entries left of the page
-// the descent ends on).
+// the descent ends on). The operator classes are not checked: only a
+// superuser can make one for uuid or timestamptz that orders otherwise.
 bool expected_index(Relation index, Relation heap, const Columns& columns) {
     Form_pg_index form = index->rd_index;
     if (index->rd_rel->relam != BTREE_AM_OID || form->indrelid != RelationGetRelid(heap) ||
