@@ -97,7 +97,7 @@ TableCheck g_inputs_check;
 // The raw values read while loading, kept in palloc'd memory until they
 // are copied into the Catalog outside the guarded call.
 struct RawCatalog {
-    Oid schema_oid, runs, runs_owner, events, settings, steps, status_type;
+    Oid schema_oid, runs, runs_owner, runs_created_index, events, settings, steps, status_type;
     Oid labels[4];
     const char* schema_quoted;
     const char* schema_name;
@@ -157,6 +157,8 @@ void read_raw_catalog(RawCatalog* raw) {
     raw->events = get_relname_relid("project_run_events", raw->schema_oid);
     raw->settings = get_relname_relid("project_runs_settings", raw->schema_oid);
     raw->steps = get_relname_relid("project_runs_pipeline_steps", raw->schema_oid);
+    raw->runs_created_index =
+        get_relname_relid("project_runs_project_created_idx", raw->schema_oid);
     if (!OidIsValid(raw->runs) || !OidIsValid(raw->events) || !OidIsValid(raw->settings))
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                         errmsg("project_runs tables are missing from schema %s",
@@ -268,6 +270,7 @@ void load_catalog() {
     c.schema = raw.schema_quoted;
     c.runs_relid = raw.runs;
     c.runs_owner = raw.runs_owner;
+    c.runs_created_index = raw.runs_created_index;
     c.events_relid = raw.events;
     c.settings_relid = raw.settings;
     c.steps_relid = raw.steps;

@@ -28,6 +28,10 @@ struct Catalog {
     std::string schema;          // quoted, ready for SQL text
     Oid runs_relid = InvalidOid;
     Oid runs_owner = InvalidOid;
+    // project_runs_project_created_idx, which the dashboard reads directly
+    // (InvalidOid when it is missing); dropping or swapping it invalidates
+    // the table's relcache entry, and with it this catalog.
+    Oid runs_created_index = InvalidOid;
     Oid events_relid = InvalidOid;
     Oid settings_relid = InvalidOid;
     Oid steps_relid = InvalidOid;

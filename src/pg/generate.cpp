@@ -569,7 +569,7 @@ PR_FUNCTION(project_runs_dashboard) {
     // own: from the index, or, when it cannot answer alone, by the statement
     // (as the ledger's owner, so that the policies are not evaluated again).
     LastRuns last;
-    if (read_last_runs(catalog().runs_relid, projects, count, &last))
+    if (read_last_runs(catalog(), projects, count, &last))
         return call.ok_dashboard(projects, count, last);
     Datum ids = uuid_column_array(projects, count);
     LedgerOwnerScope owner;

@@ -22,6 +22,7 @@
 
 extern "C" {
 #include "access/nbtree.h"
+#include "access/relation.h"
 #include "access/relscan.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -30,7 +31,6 @@ extern "C" {
 #include "catalog/pg_class_d.h"
 #include "catalog/pg_index.h"
 #include "executor/tuptable.h"
-#include "nodes/makefuncs.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "storage/predicate.h"
@@ -51,7 +51,6 @@ namespace project_runs::pg {
 
 namespace {
 
-constexpr const char* kIndexName = "project_runs_project_created_idx";
 bool g_index_read = true;  // project_runs.dashboard_index_read
 // Entries of one project copied from its leaf page. Past the first, an
 // entry is read only when the newer ones are invisible (a run being
@@ -59,20 +58,9 @@ bool g_index_read = true;  // project_runs.dashboard_index_read
 // a row send the whole call to the statement.
 constexpr int kMaxTids = 8;
 
-// The columns of project_runs the read needs (attribute numbers).
-struct Columns {
-    AttrNumber project_id = InvalidAttrNumber;
-    AttrNumber out[5] = {};  // id, status, created_at, started_at, finished_at
-};
+// The run's columns the dashboard shows, in its order, by name (the JSON
+// keys).
 constexpr const char* kOutNames[5] = {"id", "status", "created_at", "started_at", "finished_at"};
-
-AttrNumber attnum_of(TupleDesc desc, const char* name) {
-    for (int i = 0; i < desc->natts; i++) {
-        Form_pg_attribute attr = TupleDescAttr(desc, i);
-        if (!attr->attisdropped && strcmp(NameStr(attr->attname), name) == 0) return attr->attnum;
-    }
-    return InvalidAttrNumber;
-}
 
 // True when the index is the btree the extension script makes:
 // (project_id, created_at DESC, id DESC), valid, no expression, no
@@ -80,16 +68,14 @@ AttrNumber attnum_of(TupleDesc desc, const char* name) {
 // later: an older one may hold a project's first entries left of the page
 // the descent ends on). The operator classes are not checked: only a
 // superuser can make one for uuid or timestamptz that orders otherwise.
-bool expected_index(Relation index, Relation heap, const Columns& columns) {
+bool expected_index(Relation index, Oid runs_relid, const RunColumns& runs) {
     Form_pg_index form = index->rd_index;
-    if (index->rd_rel->relam != BTREE_AM_OID || form->indrelid != RelationGetRelid(heap) ||
-        !form->indisvalid || form->indnatts != 3 || form->indnkeyatts != 3)
+    if (index->rd_rel->relkind != RELKIND_INDEX || index->rd_rel->relam != BTREE_AM_OID ||
+        form->indrelid != runs_relid || !form->indisvalid || form->indnatts != 3 ||
+        form->indnkeyatts != 3)
         return false;
-    AttrNumber created_at = attnum_of(RelationGetDescr(heap), "created_at");
-    if (form->indkey.values[0] != columns.project_id || form->indkey.values[1] != created_at ||
-        form->indkey.values[2] != columns.out[0])
-        return false;
-    if (TupleDescAttr(RelationGetDescr(heap), columns.project_id - 1)->atttypid != UUIDOID)
+    if (form->indkey.values[0] != runs.project_id || form->indkey.values[1] != runs.created_at ||
+        form->indkey.values[2] != runs.id)
         return false;
     const int16* option = index->rd_indoption;
     if ((option[0] & INDOPTION_DESC) || !(option[1] & INDOPTION_DESC) ||
@@ -191,40 +177,30 @@ Probe probe(Relation index, BTScanInsert key, IndexFetchTableData* fetch, TupleT
     return more ? Probe::unsure : Probe::none;
 }
 
-bool read(Oid runs_relid, const SPITupleTable* projects, uint64 count, LastRuns* out) {
-    if (!ActiveSnapshotSet()) return false;
+bool read(const Catalog& cat, const SPITupleTable* projects, uint64 count, LastRuns* out) {
+    if (!OidIsValid(cat.runs_created_index) || !ActiveSnapshotSet()) return false;
     Snapshot snapshot = GetActiveSnapshot();
     if (!IsMVCCSnapshot(snapshot)) return false;
     // Locks as the statement's plan takes them, table first, kept to the
-    // transaction's end. The index is looked up by name as it is locked (a
-    // REINDEX CONCURRENTLY may swap it meanwhile).
-    Relation heap = table_open(runs_relid, AccessShareLock);
-    RangeVar* index_name = makeRangeVar(get_namespace_name(RelationGetNamespace(heap)),
-                                        const_cast<char*>(kIndexName), -1);
-    Oid index_relid = RangeVarGetRelid(index_name, AccessShareLock, true);
-    if (!OidIsValid(index_relid) || get_rel_relkind(index_relid) != RELKIND_INDEX) {
+    // transaction's end. The index the catalog names may have been dropped
+    // since (REINDEX CONCURRENTLY swaps it, and the catalog is read again
+    // at the next call): then the statement answers.
+    Relation heap = table_open(cat.runs_relid, AccessShareLock);
+    Relation index = try_relation_open(cat.runs_created_index, AccessShareLock);
+    if (index == nullptr || !expected_index(index, cat.runs_relid, cat.runs)) {
+        if (index != nullptr) relation_close(index, NoLock);
         table_close(heap, NoLock);
         return false;
     }
-    Relation index = index_open(index_relid, NoLock);
-    Columns columns;
+    // kOutNames' numbers in project_runs (the catalog's, type-checked when
+    // it was loaded)
+    const AttrNumber out_attnums[5] = {cat.runs.id, cat.runs.status, cat.runs.created_at,
+                                       cat.runs.started_at, cat.runs.finished_at};
     TupleDesc heap_desc = RelationGetDescr(heap);
-    columns.project_id = attnum_of(heap_desc, "project_id");
-    bool usable = columns.project_id != InvalidAttrNumber;
-    for (int i = 0; i < 5 && usable; i++) {
-        columns.out[i] = attnum_of(heap_desc, kOutNames[i]);
-        usable = columns.out[i] != InvalidAttrNumber;
-    }
-    usable = usable && expected_index(index, heap, columns);
-    if (!usable) {
-        index_close(index, NoLock);
-        table_close(heap, NoLock);
-        return false;
-    }
 
     TupleDesc desc = CreateTemplateTupleDesc(5);
     for (int i = 0; i < 5; i++) {
-        Form_pg_attribute attr = TupleDescAttr(heap_desc, columns.out[i] - 1);
+        Form_pg_attribute attr = TupleDescAttr(heap_desc, out_attnums[i] - 1);
         TupleDescInitEntry(desc, static_cast<AttrNumber>(i + 1), kOutNames[i], attr->atttypid,
                            attr->atttypmod, 0);
     }
@@ -242,7 +218,7 @@ bool read(Oid runs_relid, const SPITupleTable* projects, uint64 count, LastRuns*
         bool is_null;
         Datum project = heap_getattr(projects->vals[n - 1], 1, projects->tupdesc, &is_null);
         if (is_null) continue;
-        switch (probe(index, key, fetch, slot, project, columns.project_id, snapshot, skip_dead)) {
+        switch (probe(index, key, fetch, slot, project, cat.runs.project_id, snapshot, skip_dead)) {
             case Probe::none:
                 break;
             case Probe::unsure:
@@ -252,7 +228,7 @@ bool read(Oid runs_relid, const SPITupleTable* projects, uint64 count, LastRuns*
                 Datum values[5];
                 bool nulls[5];
                 for (int i = 0; i < 5; i++)
-                    values[i] = slot_getattr(slot, columns.out[i], &nulls[i]);
+                    values[i] = slot_getattr(slot, out_attnums[i], &nulls[i]);
                 runs[n] = heap_form_tuple(desc, values, nulls);
                 break;
             }
@@ -261,7 +237,7 @@ bool read(Oid runs_relid, const SPITupleTable* projects, uint64 count, LastRuns*
     }
     ExecDropSingleTupleTableSlot(slot);
     table_index_fetch_end(fetch);
-    index_close(index, NoLock);
+    relation_close(index, NoLock);
     table_close(heap, NoLock);
     if (!answered) return false;
     out->runs = runs;
@@ -271,9 +247,10 @@ bool read(Oid runs_relid, const SPITupleTable* projects, uint64 count, LastRuns*
 
 }  // namespace
 
-bool read_last_runs(Oid runs_relid, const SPITupleTable* projects, uint64 count, LastRuns* out) {
+bool read_last_runs(const Catalog& cat, const SPITupleTable* projects, uint64 count,
+                    LastRuns* out) {
     if (!g_index_read) return false;
-    return guard([&] { return read(runs_relid, projects, count, out); });
+    return guard([&] { return read(cat, projects, count, out); });
 }
 
 void define_index_read_setting() {
